@@ -1,0 +1,43 @@
+"""Convergence status of a run, by the rule of FORMAT.md §6.2, with the criterion that was applied."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gradiend_st.io.seeds import SeedReport
+from gradiend_st.io.training import TrainingLog
+
+MARKER = " \u2020"  # " †", gradiend's non-convergence marker
+
+
+@dataclass(frozen=True)
+class Convergence:
+    converged: bool | None  # None = unknown (no marker)
+    criterion: str
+
+    @property
+    def marker(self) -> str:
+        return MARKER if self.converged is False else ""
+
+
+def convergence_status(training: TrainingLog | None, seed_report: SeedReport | None = None) -> Convergence:
+    if seed_report is not None:
+        need = max(1, seed_report.min_convergent_seeds or 1)
+        # gradiend writes converged=true for every multi-seed run without min_convergent_seeds: use the counts.
+        return Convergence(
+            seed_report.convergent_count >= need,
+            f"seed_report.json: {seed_report.convergent_count} of {len(seed_report.seeds_tried)} seeds converged (need {need})",
+        )
+    if training is None:
+        return Convergence(None, "no training.json")
+    value = training.convergence_info.get("converged")
+    if isinstance(value, bool):
+        info = training.convergence_info
+        metric = info.get("convergence_metric", "correlation")
+        return Convergence(value, f"training.json convergence_info.converged ({metric} ≥ {info.get('threshold', '?')}, "
+                                  f"|mean by class| ≥ {info.get('convergent_mean_by_class_threshold', '?')})")
+    return Convergence(None, "training.json has no convergence_info")
+
+
+def display_label(label: str, status: Convergence, highlight: bool = True) -> str:
+    return label + (status.marker if highlight else "")
