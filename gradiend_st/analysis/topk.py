@@ -11,8 +11,8 @@ Non-finite weights: NaN importance ranks below every number (it is never selecte
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 import numpy as np
 

@@ -34,7 +34,7 @@ class Run:
     classes: tuple[str, ...] = ()
     seeds: list[str] = field(default_factory=list)
     checkpoints: list[str] = field(default_factory=list)
-    weights_error: str | None = None
+    weights_error: RunReadError | None = None
     bundle: dict | None = None  # set for runs read from a light bundle
 
     @property
@@ -118,7 +118,7 @@ def discover(root: str | Path) -> Catalog:
         if run is None:
             continue
         if run.weights_error:
-            errors.append(CatalogError(*run.weights_error.split(": ", 1)))
+            errors.append(CatalogError(display_path(run.weights_error.path, root), run.weights_error.problem))
         runs[run.id] = run
     _link_children(runs)
     run_folders = {run.folder for run in runs.values()}
@@ -182,7 +182,7 @@ def _make_run(root: Path, folder: Path) -> Run | None:
     try:
         checkpoint.check_weights_header()
     except RunReadError as exc:
-        run.weights_error = exc.relative_to(root)
+        run.weights_error = exc
     run.context, run.classes = _classes(root, checkpoint.folder)
     return run
 

@@ -1,0 +1,166 @@
+"""`gradiend-st`: the studio's engine from the command line (stable interface for scripts and benchmarks).
+
+Exit status: 0 ok, 1 a run or file could not be used (one line on stderr), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from gradiend_st import __version__
+from gradiend_st.analysis.topk import PARTS, parse_topk
+
+
+class CliError(Exception):
+    """A problem reported as one line on stderr with exit status 1."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return args.handler(args)
+    except Exception as exc:  # every failure becomes one line; --debug shows the traceback
+        if args.debug:
+            raise
+        print(f"gradiend-st: {_one_line(exc, args)}", file=sys.stderr)
+        return 1
+
+
+def _one_line(exc: Exception, args) -> str:
+    from gradiend_st.io.errors import RunReadError
+
+    if isinstance(exc, RunReadError):
+        return exc.relative_to(Path(args.root)) if getattr(args, "root", None) else str(exc)
+    if isinstance(exc, KeyError):
+        return str(exc.args[0]) if exc.args else "not found"
+    if isinstance(exc, (CliError, ValueError, InterruptedError)):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gradiend-st", description="GRADIEND Studio engine: list runs, top-k, Venn, figures.")
+    parser.add_argument("--version", action="version", version=f"gradiend-st {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command")
+
+    runs = sub.add_parser("runs", parents=[common], help="list the runs under ROOT")
+    runs.add_argument("root")
+    runs.add_argument("--json", action="store_true", help="machine-readable output")
+    runs.set_defaults(handler=cmd_runs)
+
+    for name, handler, help_text in (("topk", cmd_topk, "top-k index sets and pairwise intersection counts"),
+                                     ("venn", cmd_venn, "exclusive Venn region counts of 2 or more runs")):
+        cmd = sub.add_parser(name, parents=[common], help=help_text)
+        cmd.add_argument("root")
+        cmd.add_argument("--runs", nargs="+", metavar="ID", required=name == "venn")
+        cmd.add_argument("--part", default="decoder-weight", choices=PARTS)
+        cmd.add_argument("--topk", default=1000, type=_topk_arg, help="an integer, or a fraction in (0, 1] of input_dim")
+        cmd.add_argument("--json", action="store_true", help="machine-readable output")
+        cmd.set_defaults(handler=handler)
+    parser.set_defaults(debug=False)
+    return parser
+
+
+def _topk_arg(text: str) -> int | float:
+    try:
+        return parse_topk(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _catalog(root: str):
+    from gradiend_st.io.discover import discover
+
+    return discover(Path(root))
+
+
+def cmd_runs(args) -> int:
+    catalog = _catalog(args.root)
+    entries = [
+        {
+            "id": run.id,
+            "kind": run.kind,
+            "format": run.format,
+            "input_dim": run.config.input_dim,
+            "latent_dim": run.config.latent_dim,
+            "pruned": run.config.pruned,
+            "seeds": run.seeds,
+            "classes": list(run.classes),
+        }
+        for run in catalog.runs.values()
+    ]
+    errors = [{"path": e.path, "error": e.error} for e in catalog.errors]
+    if args.json:
+        _print_json({"root": str(args.root), "runs": entries, "errors": errors})
+        return 0
+    for entry in entries:
+        pruned = " pruned" if entry["pruned"] else ""
+        classes = "/".join(entry["classes"]) or "?"
+        print(f"{entry['id']:<40} {entry['kind']:<10} {entry['format'] or 'no weights':<11} dim {entry['input_dim']:>11,}{pruned}  {classes}")
+    for error in errors:
+        print(f"! {error['path']}: {error['error']}")
+    return 0
+
+
+def _comparison(args, default_kind: str = "run"):
+    from gradiend_st.analysis.comparison import compare_topk
+
+    catalog = _catalog(args.root)
+    ids = args.runs or catalog.ids(default_kind)
+    missing = [rid for rid in ids if rid not in catalog.runs]
+    if missing:
+        raise CliError(f"no run '{missing[0]}' under {args.root} (see: gradiend-st runs {args.root})")
+    if not ids:
+        raise CliError(f"no runs found under {args.root}")
+    return compare_topk(catalog, ids, args.part, args.topk)
+
+
+def cmd_topk(args) -> int:
+    result = _comparison(args)
+    payload = {
+        "part": result.part,
+        "topk": result.topk,
+        "runs": result.runs,
+        "k": {rid: result.sets[rid].k for rid in result.runs},
+        "indices": {rid: result.sets[rid].indices.tolist() for rid in result.runs},
+        "intersection_counts": result.counts.tolist(),
+    }
+    if args.json:
+        _print_json(payload)
+        return 0
+    width = max(len(r) for r in result.runs)
+    print(f"top-{result.topk} by {result.part}; intersection counts:")
+    for rid, row in zip(result.runs, payload["intersection_counts"], strict=True):
+        print(f"{rid:<{width}}  " + " ".join(f"{c:>7}" for c in row))
+    return 0
+
+
+def cmd_venn(args) -> int:
+    if len(set(args.runs)) < 2:
+        raise CliError("venn needs at least 2 different runs (--runs A B ...)")
+    result = _comparison(args)
+    regions = result.regions()
+    if args.json:
+        _print_json({"part": result.part, "topk": result.topk, "runs": result.runs, "regions": regions})
+        return 0
+    for region in regions:
+        print(f"{' & '.join(region['members'])}: {region['count']}")
+    return 0
+
+
+def _print_json(payload: dict) -> None:
+    json.dump(payload, sys.stdout)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""Streaming top-k against a direct computation on files the tests write."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import gradiend_st.analysis.topk as topk_module
+from gradiend_st.analysis.overlap import intersection_counts, venn_regions
+from gradiend_st.analysis.topk import StreamingTopK, compute_topk, parse_topk, resolve_k
+from gradiend_st.io.checkpoint import Checkpoint
+from tests.builders import topk_reference, write_checkpoint
+
+
+def _importance(made, part):
+    dec, enc, bias = made["decoder"].astype(np.float32), made["encoder"].astype(np.float32), made["bias"]
+    if part == "decoder-weight":
+        return np.abs(dec).sum(axis=1)
+    if part == "encoder-weight":
+        return np.abs(enc).sum(axis=0)
+    if part == "decoder-bias":
+        return np.abs(bias) if bias is not None else np.zeros(dec.shape[0], np.float32)
+    return np.abs(dec.sum(axis=1) + (bias if bias is not None else 0))
+
+
+@pytest.mark.parametrize("part", topk_module.PARTS)
+@pytest.mark.parametrize("latent", [1, 3])
+@pytest.mark.parametrize("k", [1, 7, 60])
+def test_streaming_equals_direct(tmp_path, monkeypatch, part, latent, k):
+    monkeypatch.setattr(topk_module, "CHUNK_ELEMENTS", 8)  # many chunks, and merges across them
+    selection = {0: np.array([0, 3, 4, 9, 20]), 2: np.arange(0, 30, 2)}
+    made = write_checkpoint(tmp_path / "m", latent=latent, selection=selection, seed=k)
+    result = compute_topk(Checkpoint(tmp_path / "m"), part, k)
+    local = topk_reference(_importance(made, part), min(k, len(made["base"])))
+    assert result.indices.tolist() == made["base"][local].tolist()
+
+
+@pytest.mark.parametrize("weights", ["safetensors", "bin"])
+def test_float16_and_bin(tmp_path, weights):
+    made = write_checkpoint(tmp_path / "m", dtype=np.float16, weights=weights)
+    result = compute_topk(Checkpoint(tmp_path / "m"), "decoder-weight", 10)
+    assert result.indices.tolist() == topk_reference(_importance(made, "decoder-weight"), 10)
+
+
+def test_ties_without_bias_take_lowest_indices(tmp_path):
+    write_checkpoint(tmp_path / "m", bias=False)
+    result = compute_topk(Checkpoint(tmp_path / "m"), "decoder-bias", 5)
+    assert result.indices.tolist() == [0, 1, 2, 3, 4]
+
+
+def test_nan_and_inf_weights(tmp_path):
+    from safetensors.numpy import load_file, save_file
+
+    write_checkpoint(tmp_path / "m")
+    path = tmp_path / "m" / "model.safetensors"
+    tensors = load_file(str(path))
+    dec = tensors["decoder.0.linear.weight"]
+    dec[:] = np.arange(60, dtype=np.float32).reshape(60, 1)
+    dec[59, 0] = np.nan  # would be the largest: NaN ranks last instead
+    dec[3, 0] = np.inf  # ranks first
+    save_file(tensors, str(path))
+    result = compute_topk(Checkpoint(tmp_path / "m"), "decoder-weight", 3)
+    assert result.indices.tolist() == [3, 58, 57]
+    assert result.nonfinite == 2
+
+
+def test_k_resolution():
+    assert resolve_k(0.01, 36896) == 369 and resolve_k(0.01, 1845) == 19 and resolve_k(0.01, 3690) == 37
+    assert resolve_k(1.0, 50) == 50 and resolve_k(1, 50) == 1 and resolve_k(500, 50) == 50
+    assert parse_topk("100") == 100 and isinstance(parse_topk("100"), int)
+    assert isinstance(parse_topk("1.0"), float)
+    for bad in ("0", "-3", "1.5", "abc", True):
+        with pytest.raises(ValueError):
+            parse_topk(bad)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(-5, 5, allow_nan=False, width=32), min_size=1, max_size=200), st.integers(1, 50), st.integers(1, 40))
+def test_streaming_selector_property(values, k, chunk):
+    values = np.asarray(values, np.float32)
+    selector = StreamingTopK(min(k, len(values)))
+    for start in range(0, len(values), chunk):
+        selector.add(np.abs(values[start:start + chunk]), start)
+    idx, _ = selector.result()
+    assert idx.tolist() == topk_reference(np.abs(values), min(k, len(values)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sets(st.integers(0, 60), max_size=30), min_size=2, max_size=5))
+def test_overlap_and_venn_properties(sets):
+    arrays = [np.array(sorted(s), dtype=np.int64) for s in sets]
+    counts = intersection_counts(arrays)
+    for i, a in enumerate(sets):
+        for j, b in enumerate(sets):
+            assert counts[i, j] == len(a & b)
+    ids = [f"r{i}" for i in range(len(sets))]
+    regions = venn_regions(ids, arrays)
+    assert len(regions) == 2 ** len(sets) - 1
+    assert sum(r["count"] for r in regions) == len(set().union(*sets))
+    for r in regions:
+        members = [sets[ids.index(m)] for m in r["members"]]
+        others = [s for i, s in enumerate(sets) if ids[i] not in r["members"]]
+        assert r["count"] == len(set.intersection(*members) - set().union(*others))
