@@ -1,0 +1,76 @@
+"""Any figure the studio builds -> file bytes (PNG, PDF, SVG; HTML for plotly). One source for screen and file."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+
+from matplotlib.figure import Figure
+
+from gradiend_st.figures.style import studio_style
+
+MATPLOTLIB_FORMATS = ("png", "pdf", "svg")
+MIME = {"png": "image/png", "pdf": "application/pdf", "svg": "image/svg+xml", "html": "text/html",
+        "csv": "text/csv", "json": "application/json"}
+
+
+class ExportUnavailable(RuntimeError):
+    """A format this machine cannot produce (e.g. plotly static images without a Chromium)."""
+
+
+def figure_bytes(fig, fmt: str, *, dpi: int = 200) -> bytes:
+    fmt = fmt.lower()
+    if isinstance(fig, Figure):
+        if fmt not in MATPLOTLIB_FORMATS:
+            raise ValueError(f"matplotlib figures export as {', '.join(MATPLOTLIB_FORMATS)}, not {fmt}")
+        return _matplotlib_bytes(fig, fmt, dpi)
+    return _plotly_bytes(fig, fmt, dpi)
+
+
+def _matplotlib_bytes(fig: Figure, fmt: str, dpi: int) -> bytes:
+    buffer = io.BytesIO()
+    # Fixed metadata keeps output byte-identical for the same inputs (no creation dates).
+    metadata = {"png": {"Software": None}, "pdf": {"CreationDate": None, "ModDate": None, "Producer": None},
+                "svg": {"Date": None}}[fmt]
+    with studio_style():
+        fig.savefig(buffer, format=fmt, dpi=dpi, metadata=metadata, bbox_inches="tight", pad_inches=0.08)
+    return buffer.getvalue()
+
+
+def chromium_path() -> str | None:
+    """A Chromium that kaleido can drive, or None."""
+    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def _plotly_bytes(fig, fmt: str, dpi: int) -> bytes:
+    if fmt == "html":
+        # Self-contained: plotly.js inlined, so the file opens offline.
+        return fig.to_html(include_plotlyjs=True, full_html=True).encode("utf-8")
+    if fmt not in MATPLOTLIB_FORMATS:
+        raise ValueError(f"plotly figures export as html, png, pdf or svg, not {fmt}")
+    browser = chromium_path()
+    if browser is None:
+        raise ExportUnavailable("static export of the interactive scatter needs Chromium (apt-get install chromium)")
+    import os
+
+    os.environ.setdefault("BROWSER_PATH", browser)  # kaleido >= 1 finds the browser through this variable
+    try:
+        return fig.to_image(format=fmt, scale=max(1.0, dpi / 100))
+    except Exception as exc:  # kaleido reports a missing or broken browser in several ways
+        raise ExportUnavailable(f"static export failed ({type(exc).__name__}: {str(exc).splitlines()[0][:120]})") from None
+
+
+def file_name(view: str, runs: list[str], ext: str, **details) -> str:
+    """Names that say what is inside: view, run (or run count), then details such as part and topk."""
+    subject = _slug(runs[0]) if len(runs) == 1 else f"{len(runs)}runs"
+    extras = [f"{key}-{_slug(str(value))}" for key, value in details.items() if value not in (None, "")]
+    return "_".join([view, subject, *extras]) + f".{ext}"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^0-9A-Za-z.+-]+", "_", text).strip("_") or "x"

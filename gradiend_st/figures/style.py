@@ -1,0 +1,71 @@
+"""The shared look of every matplotlib figure: fonts, literal text, colour-blind-safe colours, determinism."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import matplotlib
+
+matplotlib.use("Agg")  # never a GUI backend: figures are built headless, in the app and the CLI
+
+import matplotlib.colors as mcolors  # noqa: E402
+from matplotlib import colormaps  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+MARKER = " \u2020"  # non-convergence marker, as gradiend writes it
+DEFAULT_CMAP = "tab10"  # colour-blind-safer than tab20's light pairs for the few series GRADIEND views have
+
+RC = {
+    "font.family": "DejaVu Sans",  # ships with matplotlib: exists everywhere
+    "text.usetex": False,
+    "text.parse_math": False,  # "$", "_", "\" in labels are literal text, never mathtext
+    "svg.fonttype": "none",  # SVG text stays text
+    "pdf.fonttype": 42,  # TrueType: PDF text stays selectable
+    "ps.fonttype": 42,
+    "svg.hashsalt": "gradiend-studio",  # deterministic SVG ids
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "legend.fontsize": 9,
+    "legend.frameon": False,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "figure.dpi": 100,
+    "savefig.dpi": 150,
+}
+
+
+@contextmanager
+def studio_style():
+    """Apply the studio's rc settings while a figure is built (text objects keep them when exported)."""
+    with matplotlib.rc_context(RC):
+        yield
+
+
+def new_figure(figsize: tuple[float, float], *, layout: str | None = "constrained") -> Figure:
+    """A pyplot-free Figure (nothing global to close), with the studio style's rc values baked in."""
+    return Figure(figsize=figsize, layout=layout)
+
+
+def categorical_colors(n: int, cmap: str | None = None) -> list[str]:
+    """n distinct hex colours: a qualitative map's colours in order, a continuous map sampled evenly end to end.
+
+    A qualitative map with fewer colours than asked moves on to tab20, then to an even sampling of turbo,
+    so two entries never share a colour.
+    """
+    cmap_obj = colormaps[cmap or DEFAULT_CMAP]
+    listed = getattr(cmap_obj, "colors", None)
+    qualitative = listed is not None and len(listed) <= 32
+    if qualitative and n <= len(listed):
+        return [mcolors.to_hex(c) for c in listed[:n]]
+    if qualitative:
+        return categorical_colors(n, "tab20") if n <= 20 and len(listed) < 20 else categorical_colors(n, "turbo")
+    if n == 1:
+        return [mcolors.to_hex(cmap_obj(0.5))]
+    # Continuous maps: spread over the usable range (the extreme ends of many maps are near-white/black).
+    return [mcolors.to_hex(cmap_obj(0.05 + 0.9 * i / (n - 1))) for i in range(n)]
+
+
+def with_marker(label: str, converged: bool | None, highlight: bool = True) -> str:
+    return label + (MARKER if highlight and converged is False else "")
