@@ -13,6 +13,14 @@ SHARED = Path(os.environ.get("GRADIEND_ST_SHARED", REPO.parent / "shared"))
 RUNS = SHARED / "fixtures" / "gradiend_runs_en"
 REFERENCE = SHARED / "fixtures" / "reference_plots"
 
+@pytest.fixture(scope="session", autouse=True)
+def isolated_topk_cache(tmp_path_factory):
+    """Tests never write into the user's cache folder."""
+    folder = tmp_path_factory.mktemp("topk-cache")
+    os.environ["GRADIEND_ST_CACHE_DIR"] = str(folder)
+    yield folder
+
+
 if not RUNS.is_dir():
     raise RuntimeError(f"shared fixtures not found at {RUNS}: check out ../shared beside the project")
 

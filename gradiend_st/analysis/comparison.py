@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
 import numpy as np
 
 from gradiend_st.analysis.overlap import intersection_counts, venn_regions
-from gradiend_st.analysis.topk import TopK, compute_topk, normalize_part, parse_topk
+from gradiend_st.analysis.topk import TopK, normalize_part, parse_topk
+from gradiend_st.analysis.topk_cache import cached_topk
 from gradiend_st.io.discover import Catalog
 from gradiend_st.io.errors import RunReadError
 
-Progress = Callable[[int, int, str], None]  # (done, total, run id being read)
+Progress = Callable[[int, int, str], None]  # (runs done, total, a run id being read)
+MAX_WORKERS = 2
 
 
 @dataclass(frozen=True)
@@ -51,16 +55,33 @@ def compare_topk(catalog: Catalog, run_ids: list[str], part: str, topk: int | fl
         other = next(r for r in runs if r.config.param_signature != first.config.param_signature)
         raise RunReadError(other.checkpoint_dir / "config.json",
                            f"base parameters differ from {first.id}'s (another base model?): top-k indices are not comparable")
-    sets = {}
-    for done, run in enumerate(runs):
-        if progress:
-            progress(done, len(runs), run.id)
-        sets[run.id] = (compute or run_topk)(run, part, topk, should_stop=should_stop)
-    if progress:
-        progress(len(runs), len(runs), "")
+    sets = _compute_all(runs, part, topk, compute or run_topk, progress, should_stop)
     return TopKComparison(part, topk, [r.id for r in runs], sets)
 
 
 def run_topk(run, part: str, topk: int | float, should_stop=None) -> TopK:
-    """Top-k of one discovered run (the default `compute` of `compare_topk`)."""
-    return compute_topk(run.checkpoint, part, topk, should_stop=should_stop)
+    """Top-k of one discovered run (the default `compute` of `compare_topk`), through the disk cache."""
+    return cached_topk(run.checkpoint, part, topk, should_stop=should_stop)
+
+
+def _compute_all(runs, part, topk, compute, progress, should_stop) -> dict[str, TopK]:
+    """Two runs at a time: numpy and file reads release the GIL, so both cores work; memory stays ~2 chunks."""
+    workers = max(1, min(MAX_WORKERS, os.cpu_count() or 1, len(runs)))
+    sets: dict[str, TopK] = {}
+    if progress:
+        progress(0, len(runs), runs[0].id if runs else "")
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(compute, run, part, topk, should_stop=should_stop): run for run in runs}
+        pending = list(futures)
+        try:
+            for future in as_completed(futures):
+                run = futures[future]
+                sets[run.id] = future.result()
+                pending.remove(future)
+                if progress:
+                    running = next((futures[f].id for f in pending), "")
+                    progress(len(sets), len(runs), running)
+        finally:
+            for future in pending:
+                future.cancel()
+    return {run.id: sets[run.id] for run in runs}

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gradiend_st.io.checkpoint import DECODER_BIAS, DECODER_WEIGHT, ENCODER_WEIGHT, Checkpoint
-from gradiend_st.io.safetensors_file import to_float
+from gradiend_st.io.safetensors_file import DTYPES, to_float
 
 PARTS = ("decoder-weight", "encoder-weight", "decoder-bias", "decoder-sum")
 CHUNK_ELEMENTS = 1 << 22  # 4 Mi values per read: 16 MiB of float32
@@ -84,39 +84,55 @@ def compute_topk(checkpoint: Checkpoint, part: str, topk: int | float,
 
 
 def importance_chunks(source, part: str, config) -> Iterator[tuple[int, np.ndarray]]:
-    """(first local index, importance values) for consecutive slices of the input dimension."""
+    """(first local index, importance values) for consecutive slices of the input dimension.
+
+    Values live in read buffers reused across chunks (fresh 16 MiB allocations cost more than the reads):
+    the yielded array is overwritten by the next chunk, so consumers copy what they keep.
+    """
     dim, latent = config.input_dim, config.latent_dim
     rows = max(1, CHUNK_ELEMENTS // max(1, latent))
     has_bias = DECODER_BIAS in source.tensors
+    buffers: dict[str, np.ndarray] = {}
     for start in range(0, dim, rows):
         stop = min(dim, start + rows)
         if part == "decoder-bias":
-            values = np.abs(_floats(source, DECODER_BIAS, start, stop)) if has_bias else np.zeros(stop - start, np.float32)
+            values = _floats(source, DECODER_BIAS, start, stop, buffers) if has_bias else np.zeros(stop - start, np.float32)
         elif part == "encoder-weight":
             # W_enc is [latent, dim]: column L1 norms, one contiguous row segment at a time.
-            values = np.abs(_floats(source, ENCODER_WEIGHT, start, stop))
-            for row in range(1, latent):
-                values += np.abs(_floats(source, ENCODER_WEIGHT, row * dim + start, row * dim + stop))
+            values = _floats(source, ENCODER_WEIGHT, start, stop, buffers)
+            if latent > 1:
+                values = np.abs(values)  # an accumulator of its own: the read buffer is reused per row
+                for row in range(1, latent):
+                    values += np.abs(_floats(source, ENCODER_WEIGHT, row * dim + start, row * dim + stop, buffers))
         else:
             # W_dec is [dim, latent]: rows start..stop are contiguous.
-            block = _floats(source, DECODER_WEIGHT, start * latent, stop * latent).reshape(stop - start, latent)
-            if part == "decoder-weight":
-                values = np.abs(block).sum(axis=1, dtype=block.dtype) if latent > 1 else np.abs(block[:, 0])
-            else:  # decoder-sum: |row sum + bias|
-                row_sum = block.sum(axis=1, dtype=block.dtype) if latent > 1 else block[:, 0].copy()
-                if has_bias:
-                    row_sum += _floats(source, DECODER_BIAS, start, stop)
-                values = np.abs(row_sum)
-        yield start, values
+            block = _floats(source, DECODER_WEIGHT, start * latent, stop * latent, buffers).reshape(stop - start, latent)
+            if latent == 1:
+                values = block[:, 0]
+            elif part == "decoder-weight":
+                values = np.abs(block).sum(axis=1, dtype=block.dtype)
+            else:
+                values = block.sum(axis=1, dtype=block.dtype)
+            if part == "decoder-sum" and has_bias:
+                values += _floats(source, DECODER_BIAS, start, stop, buffers)
+        yield start, np.abs(values, out=values)
 
 
-def _floats(source, name: str, begin: int, end: int) -> np.ndarray:
+def _floats(source, name: str, begin: int, end: int, buffers: dict) -> np.ndarray:
+    """Elements [begin, end) of a tensor as floats, in a buffer this call owns (safe to modify in place)."""
     info = source.info(name)
-    return to_float(source.read_flat(name, begin, end), info.dtype)
+    have = buffers.get(name)
+    if have is None or len(have) < end - begin:
+        have = buffers[name] = np.empty(end - begin, DTYPES[info.dtype])
+    raw = source.read_flat(name, begin, end, out=have)
+    return to_float(raw, info.dtype) if info.dtype != "F32" else raw
 
 
 class StreamingTopK:
-    """Exact top-k under the order (value descending, index ascending), fed chunk by chunk."""
+    """Exact top-k under the order (value descending, index ascending), fed chunk by chunk in index order.
+
+    Candidates are kept in ascending index order, so among equal values the earlier position is the lower index.
+    """
 
     def __init__(self, k: int):
         self.k = k
@@ -124,48 +140,52 @@ class StreamingTopK:
         self._values: list[np.ndarray] = []
         self._indices: list[np.ndarray] = []
         self._buffered = 0
-        self._threshold = -np.inf  # k-th best value so far: anything strictly below can never enter
+        self._threshold = -np.inf  # a value at least k candidates reach: anything strictly below never enters
 
     def add(self, values: np.ndarray, offset: int) -> None:
-        finite = np.isfinite(values)
-        if not finite.all():
-            self.nonfinite += int((~finite).sum())
+        if not np.isfinite(values.sum(dtype=np.float64)):  # one cheap pass; the exact count only when needed
+            self.nonfinite += int((~np.isfinite(values)).sum())
             values = np.where(np.isnan(values), -np.inf, values)
-        keep = np.flatnonzero(values >= self._threshold) if self._buffered >= self.k else None
-        if keep is None:
-            local_values, local_idx = values, np.arange(offset, offset + len(values), dtype=np.int64)
+        if self._threshold > -np.inf:
+            positions = np.flatnonzero(values >= self._threshold)
+            chunk_values = values[positions]
         else:
-            local_values, local_idx = values[keep], keep.astype(np.int64) + offset
-        if len(local_values) > self.k:
-            local_values, local_idx = _select(local_values, local_idx, self.k)
-        self._values.append(np.asarray(local_values))
-        self._indices.append(local_idx)
-        self._buffered += len(local_values)
+            positions, chunk_values = None, values
+        if len(chunk_values) > self.k:
+            chosen = _select_positions(chunk_values, self.k)
+            positions = chosen if positions is None else positions[chosen]
+            chunk_values = chunk_values[chosen]
+            self._threshold = max(self._threshold, chunk_values.min())
+        elif positions is None:
+            chunk_values = chunk_values.copy()  # `values` is a reused buffer
+        idx = (np.arange(len(chunk_values), dtype=np.int64) if positions is None else positions.astype(np.int64)) + offset
+        self._values.append(chunk_values)
+        self._indices.append(idx)
+        self._buffered += len(chunk_values)
         if self._buffered > 2 * self.k:
             self._compact()
 
     def _compact(self) -> None:
-        values, idx = _select(np.concatenate(self._values), np.concatenate(self._indices), self.k)
-        self._values, self._indices, self._buffered = [values], [idx], len(values)
-        self._threshold = values.min() if len(values) >= self.k else -np.inf
+        values, idx = np.concatenate(self._values), np.concatenate(self._indices)
+        chosen = _select_positions(values, self.k)
+        self._values, self._indices, self._buffered = [values[chosen]], [idx[chosen]], len(chosen)
+        self._threshold = max(self._threshold, self._values[0].min())
 
     def result(self) -> tuple[np.ndarray, np.ndarray]:
         """(indices, values) of the top k, best first."""
         if not self._values:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
         values, idx = np.concatenate(self._values), np.concatenate(self._indices)
-        order = np.lexsort((idx, -values.astype(np.float64)))[: self.k]
+        if len(values) > self.k:
+            chosen = _select_positions(values, self.k)
+            values, idx = values[chosen], idx[chosen]
+        order = np.argsort(-values, kind="stable")  # stable: equal values keep ascending index order
         return idx[order], values[order]
 
 
-def _select(values: np.ndarray, idx: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """The k best (value desc, index asc) entries, unordered; exact also when ties straddle the cut."""
-    if len(values) <= k:
-        return values, idx
+def _select_positions(values: np.ndarray, k: int) -> np.ndarray:
+    """Ascending positions of the k best entries (value desc, position asc); exact when ties straddle the cut."""
     kth = np.partition(values, len(values) - k)[len(values) - k]
     above = np.flatnonzero(values > kth)
-    ties = np.flatnonzero(values == kth)
-    if len(ties) > k - len(above):
-        ties = ties[np.argsort(idx[ties], kind="stable")[: k - len(above)]]
-    chosen = np.concatenate([above, ties])
-    return values[chosen], idx[chosen]
+    ties = np.flatnonzero(values == kth)[: k - len(above)]
+    return np.sort(np.concatenate([above, ties]))

@@ -50,7 +50,12 @@ class TorchBinFile:
 
     def read_flat(self, name: str, begin: int, end: int, out: np.ndarray | None = None) -> np.ndarray:
         self.info(name)
-        return self._arrays[name].reshape(-1)[begin:end]
+        part = self._arrays[name].reshape(-1)[begin:end]
+        if out is None:
+            return part.copy()
+        out = out[: end - begin]
+        out[:] = part  # a copy the caller may modify; the loaded state dict stays untouched
+        return out
 
 
 def _int_view(tensor):

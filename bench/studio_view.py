@@ -1,0 +1,47 @@
+"""One studio heatmap or Venn end to end, as a user would get it: discover, top-k, counts, figure -> PNG.
+
+    python bench/studio_view.py ROOT --view heatmap --runs A B --part decoder-weight --topk 1000 --counts OUT.json
+"""
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from gradiend_st.analysis.comparison import compare_topk
+from gradiend_st.analysis.topk import parse_topk
+from gradiend_st.io.discover import discover
+
+parser = argparse.ArgumentParser()
+parser.add_argument("root")
+parser.add_argument("--view", choices=("heatmap", "venn"), default="heatmap")
+parser.add_argument("--runs", nargs="+", required=True)
+parser.add_argument("--part", default="decoder-weight")
+parser.add_argument("--topk", default="1000", type=parse_topk)
+parser.add_argument("--counts", type=Path, required=True)
+parser.add_argument("--png", type=Path)
+args = parser.parse_args()
+
+catalog = discover(args.root)
+result = compare_topk(catalog, args.runs, args.part, args.topk)
+payload = {"runs": result.runs, "k": result.sizes, "intersection_counts": result.counts.tolist()}
+if args.view == "venn":
+    payload["regions"] = result.regions()
+try:  # the figure, when the view module is present
+    from gradiend_st.figures import export, registry
+
+    module = registry.view_module(args.view)
+    options = registry.options_from_dict(args.view, {"topk": args.topk, "part": args.part})
+    data = module.load(catalog, args.runs, options)
+    figure = module.build(data, options)
+    if args.png:
+        args.png.write_bytes(export.figure_bytes(figure, "png", dpi=100))
+    # A label change re-draws from the loaded top-k sets: time exactly that.
+    relabel = registry.options_from_dict(args.view, {"topk": args.topk, "part": args.part,
+                                                     "run_labels": {r: f"{r} (renamed)" for r in args.runs}})
+    start = time.perf_counter()
+    module.build(data, relabel)
+    payload["relabel_seconds"] = time.perf_counter() - start
+except ImportError:
+    pass
+args.counts.write_text(json.dumps(payload))
