@@ -20,6 +20,7 @@ parser.add_argument("--part", default="decoder-weight")
 parser.add_argument("--topk", default="1000", type=parse_topk)
 parser.add_argument("--counts", type=Path, required=True)
 parser.add_argument("--png", type=Path)
+parser.add_argument("--no-figure", action="store_true", help="numbers only")
 args = parser.parse_args()
 
 catalog = discover(args.root)
@@ -28,6 +29,8 @@ payload = {"runs": result.runs, "k": result.sizes, "intersection_counts": result
 if args.view == "venn":
     payload["regions"] = result.regions()
 try:  # the figure, when the view module is present
+    if args.no_figure:
+        raise ImportError("figure skipped")
     from gradiend_st.figures import export, registry
 
     module = registry.view_module(args.view)

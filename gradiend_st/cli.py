@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -26,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.handler(args)
+    except BrokenPipeError:  # output piped into `head`: not an error
+        sys.stdout = open(os.devnull, "w")
+        return 0
     except Exception as exc:  # every failure becomes one line; --debug shows the traceback
         if args.debug:
             raise
@@ -40,7 +44,7 @@ def _one_line(exc: Exception, args) -> str:
         return exc.relative_to(Path(args.root)) if getattr(args, "root", None) else str(exc)
     if isinstance(exc, KeyError):
         return str(exc.args[0]) if exc.args else "not found"
-    if isinstance(exc, (CliError, ValueError, InterruptedError)):
+    if isinstance(exc, (CliError, ValueError, InterruptedError, FileExistsError)):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"
 
@@ -66,6 +70,15 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("--topk", default=1000, type=_topk_arg, help="an integer, or a fraction in (0, 1] of input_dim")
         cmd.add_argument("--json", action="store_true", help="machine-readable output")
         cmd.set_defaults(handler=handler)
+    pack = sub.add_parser("pack", parents=[common], help="write a light bundle: small files + top-k lists instead of weights")
+    pack.add_argument("root", nargs="?", help="folder of runs (omit with --merge)")
+    pack.add_argument("--runs", nargs="+", metavar="ID", help="default: every run (seeds of packed runs come along)")
+    pack.add_argument("--parts", nargs="+", choices=PARTS, help="default: all four parts")
+    pack.add_argument("--topk-max", default=10000, type=_topk_arg, help="K packed per part: an integer or a fraction")
+    pack.add_argument("--merge", nargs="+", metavar="BUNDLE", help="merge these bundles instead of packing ROOT")
+    pack.add_argument("-o", "--output", required=True, type=Path)
+    pack.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    pack.set_defaults(handler=cmd_pack)
     parser.set_defaults(debug=False)
     return parser
 
@@ -95,6 +108,7 @@ def cmd_runs(args) -> int:
             "pruned": run.config.pruned,
             "seeds": run.seeds,
             "classes": list(run.classes),
+            "bundle": (run.bundle or {}).get("parts") if run.bundle is not None else None,
         }
         for run in catalog.runs.values()
     ]
@@ -155,6 +169,31 @@ def cmd_venn(args) -> int:
     for region in regions:
         print(f"{' & '.join(region['members'])}: {region['count']}")
     return 0
+
+
+def cmd_pack(args) -> int:
+    from gradiend_st import bundle
+
+    if args.merge:
+        manifest = bundle.merge([Path(p) for p in args.merge], args.output, force=args.force)
+    else:
+        if not args.root:
+            raise CliError("pack needs ROOT (or --merge BUNDLE ...)")
+        catalog = _catalog(args.root)
+        ids = args.runs or catalog.ids("run")
+        missing = [rid for rid in ids if rid not in catalog.runs]
+        if missing:
+            raise CliError(f"no run '{missing[0]}' under {args.root} (see: gradiend-st runs {args.root})")
+        manifest = bundle.pack(catalog, ids, args.output, parts=args.parts, topk_max=args.topk_max, force=args.force,
+                               progress=_progress_line)
+    size = args.output.stat().st_size
+    print(f"{args.output}: {len(manifest['runs'])} runs, {size / 1e6:.1f} MB")
+    return 0
+
+
+def _progress_line(done: int, total: int, run_id: str) -> None:
+    if run_id:
+        print(f"[{done + 1}/{total}] {run_id}", file=sys.stderr, flush=True)
 
 
 def _print_json(payload: dict) -> None:

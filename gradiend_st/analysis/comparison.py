@@ -60,7 +60,11 @@ def compare_topk(catalog: Catalog, run_ids: list[str], part: str, topk: int | fl
 
 
 def run_topk(run, part: str, topk: int | float, should_stop=None) -> TopK:
-    """Top-k of one discovered run (the default `compute` of `compare_topk`), through the disk cache."""
+    """Top-k of one discovered run (the default `compute` of `compare_topk`): from its bundle, or the disk cache."""
+    if run.bundle is not None:
+        from gradiend_st.bundle import bundle_topk
+
+        return bundle_topk(run, part, topk)
     return cached_topk(run.checkpoint, part, topk, should_stop=should_stop)
 
 

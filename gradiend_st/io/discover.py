@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gradiend_st.io.bundle_files import TOPK_FILE, read_bundle_manifest
 from gradiend_st.io.checkpoint import Checkpoint, is_checkpoint_config
 from gradiend_st.io.context import GradiendContext, pair_from_label_names, read_context
 from gradiend_st.io.encoded import encoded_files
@@ -64,11 +65,17 @@ class Run:
 
     @property
     def format(self) -> str | None:
-        return self.checkpoint.format
+        """"safetensors" | "bin" | "bundle" (top-k lists only) | None (no weights)."""
+        return self.checkpoint.format or ("bundle" if self.bundle is not None else None)
 
     @property
     def has_weights(self) -> bool:
         return self.checkpoint.weights_path is not None and self.weights_error is None
+
+    @property
+    def has_topk(self) -> bool:
+        """Top-k views can use this run: readable weights, or top-k lists from a bundle."""
+        return self.has_weights or self.bundle is not None
 
 
 @dataclass(frozen=True)
@@ -107,11 +114,12 @@ def discover(root: str | Path) -> Catalog:
     if not os.access(root, os.R_OK | os.X_OK):
         raise RunReadError(root, "permission denied")
     errors: list[CatalogError] = []
+    manifest = read_bundle_manifest(root)
     checkpoint_dirs, marked_dirs = _walk(root, errors)
     runs: dict[str, Run] = {}
     for folder in checkpoint_dirs:
         try:
-            run = _make_run(root, folder)
+            run = _make_run(root, folder, manifest)
         except RunReadError as exc:
             errors.append(CatalogError(display_path(exc.path, root), exc.problem))
             continue
@@ -165,7 +173,7 @@ def _config_problem(path: Path) -> str:
     return "unreadable"
 
 
-def _make_run(root: Path, folder: Path) -> Run | None:
+def _make_run(root: Path, folder: Path, manifest: dict | None = None) -> Run | None:
     name = folder.name
     if folder != root and name == "model":
         kind, run_folder, parent = "run", folder.parent, None
@@ -176,13 +184,16 @@ def _make_run(root: Path, folder: Path) -> Run | None:
     else:
         kind, run_folder, parent = "run", folder, None
     checkpoint = Checkpoint(folder)
-    if kind != "run" and checkpoint.weights_path is None:
+    run_id = _run_id(root, run_folder)
+    bundled = (manifest or {}).get("runs", {}).get(run_id) if (folder / TOPK_FILE).is_file() else None
+    if kind != "run" and checkpoint.weights_path is None and bundled is None:
         return None  # seeds not kept and step checkpoints without weights carry nothing to compare
-    run = Run(id=_run_id(root, run_folder), kind=kind, folder=run_folder, checkpoint=checkpoint, parent=parent)
-    try:
-        checkpoint.check_weights_header()
-    except RunReadError as exc:
-        run.weights_error = exc
+    run = Run(id=run_id, kind=kind, folder=run_folder, checkpoint=checkpoint, parent=parent, bundle=bundled)
+    if bundled is None:
+        try:
+            checkpoint.check_weights_header()
+        except RunReadError as exc:
+            run.weights_error = exc
     run.context, run.classes = _classes(root, checkpoint.folder)
     return run
 

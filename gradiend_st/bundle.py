@@ -1,0 +1,178 @@
+"""Light run bundles: every small file a view needs, plus top-k lists instead of the weights (`gradiend-st pack`).
+
+A bundle is a zip with the same run folders as ROOT. Each checkpoint folder keeps `config.json`,
+`gradiend_context.json` and `training.json`, and gets `gradiend_topk.safetensors` in place of the weights:
+per part, `<part>.indices` (base-parameter indices, most important first) and `<part>.importance`.
+`gradiend_bundle.json` at the top records the tool version, parts and K per run, and the identity of each
+source weight file (size, mtime, sha256 of the first MiB). Work is run by run: memory does not grow with runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from gradiend_st import __version__
+from gradiend_st.analysis.topk import PARTS, TopK, normalize_part, resolve_k
+from gradiend_st.analysis.topk_cache import cached_topk
+from gradiend_st.io.bundle_files import MANIFEST, TOPK_FILE
+from gradiend_st.io.discover import Catalog, Run
+from gradiend_st.io.errors import RunReadError
+from gradiend_st.io.safetensors_file import SafetensorsFile
+
+CHECKPOINT_FILES = ("config.json", "gradiend_context.json", "training.json", "mapping_indices.safetensors",
+                    "mapping_masks.safetensors")
+DEFAULT_TOPK_MAX = 10000
+
+
+def run_files(run: Run) -> list[Path]:
+    """The small files of a run that the views read (never weights, plots or stale decoder/*.json)."""
+    files = [run.checkpoint_dir / name for name in CHECKPOINT_FILES]
+    if run.kind == "run":
+        files += [run.seed_report_path, run.decoder_grid_path]
+        files += sorted(run.folder.glob("encoded_values_*.csv")) + sorted(run.folder.glob("encoded_values_*.json"))
+    return [f for f in files if f.is_file()]
+
+
+def weights_identity(path: Path) -> dict:
+    stat = path.stat()
+    with open(path, "rb") as handle:
+        head = handle.read(1 << 20)
+    return {"file": path.name, "size": stat.st_size, "mtime": stat.st_mtime, "sha256_first_mib": hashlib.sha256(head).hexdigest()}
+
+
+def pack(catalog: Catalog, run_ids: list[str], out: Path, *, parts: list[str] | None = None,
+         topk_max: int | float = DEFAULT_TOPK_MAX, force: bool = False,
+         progress: Callable[[int, int, str], None] | None = None) -> dict:
+    """Write a bundle of `run_ids` (and their seed checkpoints) to `out`; returns the manifest."""
+    out = Path(out)
+    if out.exists() and not force:
+        raise FileExistsError(f"{out} exists: pass --force to overwrite it")
+    parts = [normalize_part(p) for p in (parts or PARTS)]
+    runs = _with_seeds(catalog, run_ids)
+    manifest = {"tool": "gradiend-studio", "version": __version__, "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                "topk_max": topk_max, "runs": {}}
+    handle, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for done, run in enumerate(runs):
+                if progress:
+                    progress(done, len(runs), run.id)
+                manifest["runs"][run.id] = _pack_run(catalog, run, archive, parts, topk_max)
+            archive.writestr(MANIFEST, json.dumps(manifest, indent=1))
+        os.replace(tmp, out)  # never a half-written bundle under the final name
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    if progress:
+        progress(len(runs), len(runs), "")
+    return manifest
+
+
+def _with_seeds(catalog: Catalog, run_ids: list[str]) -> list[Run]:
+    ordered: dict[str, Run] = {}
+    for rid in run_ids:
+        run = catalog.get(rid)
+        ordered[rid] = run
+        for seed in run.seeds:
+            ordered.setdefault(seed, catalog.get(seed))
+    return list(ordered.values())
+
+
+def _pack_run(catalog: Catalog, run: Run, archive: zipfile.ZipFile, parts: list[str], topk_max) -> dict:
+    for path in run_files(run):
+        archive.write(path, _arcname(catalog, path))
+    entry = {"kind": run.kind, "parts": {}}
+    if run.bundle is not None:  # re-packing a bundle: keep its lists, at most the K it has
+        tensors = _bundle_tensors(run, parts, topk_max)
+        entry["weights"] = run.bundle.get("weights")
+    elif run.has_weights:
+        tensors = {}
+        for part in parts:
+            result = cached_topk(run.checkpoint, part, topk_max)
+            tensors[f"{part}.indices"] = result.indices.astype(np.int64)
+            tensors[f"{part}.importance"] = result.importance.astype(np.float32)
+        entry["weights"] = weights_identity(run.checkpoint.weights_path)
+    else:
+        return entry  # no weights: the views that need no top-k still work from the bundle
+    from safetensors.numpy import save
+
+    archive.writestr(_arcname(catalog, run.checkpoint_dir / TOPK_FILE), save(tensors))
+    entry["parts"] = {name[: -len(".indices")]: int(len(t)) for name, t in tensors.items() if name.endswith(".indices")}
+    return entry
+
+
+def _bundle_tensors(run: Run, parts: list[str], topk_max) -> dict[str, np.ndarray]:
+    source = SafetensorsFile(run.checkpoint_dir / TOPK_FILE)
+    k = resolve_k(topk_max, run.config.input_dim)
+    tensors = {}
+    for part in parts:
+        if f"{part}.indices" in source.tensors:
+            tensors[f"{part}.indices"] = source.read(f"{part}.indices")[:k]
+            tensors[f"{part}.importance"] = source.read(f"{part}.importance")[:k]
+    return tensors
+
+
+def _arcname(catalog: Catalog, path: Path) -> str:
+    return path.relative_to(catalog.root).as_posix()
+
+
+def bundle_topk(run: Run, part: str, topk: int | float, should_stop=None) -> TopK:
+    """Top-k of a bundled run: a prefix of the packed list, or a clear error when more was asked than packed."""
+    part = normalize_part(part)
+    k = resolve_k(topk, run.config.input_dim)
+    packed = int(run.bundle.get("parts", {}).get(part, 0))
+    path = run.checkpoint_dir / TOPK_FILE
+    if packed == 0:
+        raise RunReadError(path, f"part {part} was not packed for {run.id}: gradiend-st pack ROOT --runs {run.id} --parts {part}")
+    if k > packed:
+        raise RunReadError(path, f"{run.id} was packed with top {packed:,} for {part}, {k:,} asked: "
+                                 f"gradiend-st pack ROOT --runs {run.id} --topk-max {k}")
+    source = SafetensorsFile(path)
+    indices = source.read(f"{part}.indices")
+    if len(indices) != packed:
+        raise RunReadError(path, f"'{part}.indices' holds {len(indices):,} entries, the manifest says {packed:,}")
+    if len(indices) and (indices.min() < 0 or indices.max() >= run.config.base_dim):
+        raise RunReadError(path, f"'{part}.indices' has indices outside the base space 0..{run.config.base_dim - 1}")
+    importance = source.read(f"{part}.importance")
+    return TopK(part, topk, k, indices[:k].astype(np.int64), importance[:k], 0)
+
+
+def merge(bundles: list[Path], out: Path, *, force: bool = False) -> dict:
+    """One bundle from several; a run id in two bundles must come from the same weights."""
+    out = Path(out)
+    if out.exists() and not force:
+        raise FileExistsError(f"{out} exists: pass --force to overwrite it")
+    manifest = {"tool": "gradiend-studio", "version": __version__, "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "runs": {}}
+    handle, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        written: set[str] = set()
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as target:
+            for bundle in bundles:
+                with zipfile.ZipFile(bundle) as source:
+                    theirs = json.loads(source.read(MANIFEST))
+                    for rid, entry in theirs.get("runs", {}).items():
+                        known = manifest["runs"].get(rid)
+                        if known is not None and known.get("weights") != entry.get("weights"):
+                            raise RunReadError(bundle, f"run {rid} is also in an earlier bundle, from other weights")
+                        manifest["runs"][rid] = entry
+                    for info in source.infolist():
+                        if info.filename != MANIFEST and info.filename not in written:
+                            target.writestr(info, source.read(info))
+                            written.add(info.filename)
+            target.writestr(MANIFEST, json.dumps(manifest, indent=1))
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return manifest
