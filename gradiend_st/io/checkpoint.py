@@ -63,17 +63,12 @@ class GradiendConfig:
         return hashlib.sha1(json.dumps(names).encode()).hexdigest()[:12]
 
 
-def is_checkpoint_config(path: Path) -> bool:
-    """True when `path` is a GRADIEND config.json (a Hugging Face config has no `architecture`)."""
-    try:
-        data = read_json_object(path, max_bytes=64 * 1024 * 1024)
-    except RunReadError:
-        return False
-    return "architecture" in data
+MAX_CONFIG_BYTES = 256 * 1024 * 1024
 
 
-def read_config(path: Path) -> GradiendConfig:
-    data = read_json_object(path, max_bytes=256 * 1024 * 1024)
+def read_config(path: Path, data: dict | None = None) -> GradiendConfig:
+    """Parse config.json (or validate `data` already parsed from it)."""
+    data = read_json_object(path, max_bytes=MAX_CONFIG_BYTES) if data is None else data
     arch = require(data, "architecture", dict, path)
     input_dim = require(arch, "input_dim", int, path, "architecture")
     latent_dim = require(arch, "latent_dim", int, path, "architecture")
@@ -125,9 +120,9 @@ def _param_entry(path: Path, i: int, raw: object) -> ParamEntry:
 class Checkpoint:
     """A checkpoint folder: validated config, weight file, and the local → base-global index map."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, config_data: dict | None = None):
         self.folder = Path(folder)
-        self.config = read_config(self.folder / "config.json")
+        self.config = read_config(self.folder / "config.json", config_data)
         self.weights_path = next((self.folder / f for f in WEIGHT_FILES if (self.folder / f).is_file()), None)
 
     @property

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gradiend_st.io.bundle_files import TOPK_FILE, read_bundle_manifest
-from gradiend_st.io.checkpoint import Checkpoint, is_checkpoint_config
+from gradiend_st.io.checkpoint import MAX_CONFIG_BYTES, Checkpoint
 from gradiend_st.io.context import GradiendContext, pair_from_label_names, read_context
 from gradiend_st.io.encoded import encoded_files
 from gradiend_st.io.errors import RunReadError, display_path
@@ -117,9 +117,9 @@ def discover(root: str | Path) -> Catalog:
     manifest = read_bundle_manifest(root)
     checkpoint_dirs, marked_dirs = _walk(root, errors)
     runs: dict[str, Run] = {}
-    for folder in checkpoint_dirs:
+    for folder, config_data in checkpoint_dirs:
         try:
-            run = _make_run(root, folder, manifest)
+            run = _make_run(root, folder, config_data, manifest)
         except RunReadError as exc:
             errors.append(CatalogError(display_path(exc.path, root), exc.problem))
             continue
@@ -136,7 +136,8 @@ def discover(root: str | Path) -> Catalog:
     return Catalog(root=root, runs=ordered, errors=sorted(set(errors), key=lambda e: _natural_key(e.path)))
 
 
-def _walk(root: Path, errors: list[CatalogError]) -> tuple[list[Path], set[Path]]:
+def _walk(root: Path, errors: list[CatalogError]) -> tuple[list[tuple[Path, dict]], set[Path]]:
+    """(checkpoint folder, its parsed config.json) pairs, and folders that look like runs."""
     checkpoints, marked = [], set()
 
     def on_error(exc: OSError) -> None:
@@ -146,34 +147,21 @@ def _walk(root: Path, errors: list[CatalogError]) -> tuple[list[Path], set[Path]
         here = Path(dirpath)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in SKIP_DIRS and not TRANSIENT.match(d))
         files = set(filenames)
-        if "config.json" in files and is_checkpoint_config(here / "config.json"):
-            checkpoints.append(here)
-            continue
-        if "config.json" in files and _is_broken_config(here / "config.json"):
-            errors.append(CatalogError(display_path(here / "config.json", root), _config_problem(here / "config.json")))
+        if "config.json" in files:
+            try:
+                config = read_json_object(here / "config.json", max_bytes=MAX_CONFIG_BYTES)
+            except RunReadError as exc:
+                errors.append(CatalogError(display_path(exc.path, root), exc.problem))
+                config = {}
+            if "architecture" in config:  # a Hugging Face config.json has none: not a GRADIEND
+                checkpoints.append((here, config))
+                continue
         if any(f.startswith("encoded_values_") and f.endswith(".csv") for f in files) or any((here / m).is_file() for m in RUN_MARKERS):
             marked.add(here)
     return checkpoints, marked
 
 
-def _is_broken_config(path: Path) -> bool:
-    """A config.json that is not JSON at all (a valid Hugging Face config is not an error)."""
-    try:
-        read_json_object(path, max_bytes=64 * 1024 * 1024)
-        return False
-    except RunReadError:
-        return True
-
-
-def _config_problem(path: Path) -> str:
-    try:
-        read_json_object(path, max_bytes=64 * 1024 * 1024)
-    except RunReadError as exc:
-        return exc.problem
-    return "unreadable"
-
-
-def _make_run(root: Path, folder: Path, manifest: dict | None = None) -> Run | None:
+def _make_run(root: Path, folder: Path, config_data: dict, manifest: dict | None = None) -> Run | None:
     name = folder.name
     if folder != root and name == "model":
         kind, run_folder, parent = "run", folder.parent, None
@@ -183,7 +171,7 @@ def _make_run(root: Path, folder: Path, manifest: dict | None = None) -> Run | N
         kind, run_folder, parent = "checkpoint", folder, _run_id(root, folder.parent)
     else:
         kind, run_folder, parent = "run", folder, None
-    checkpoint = Checkpoint(folder)
+    checkpoint = Checkpoint(folder, config_data)
     run_id = _run_id(root, run_folder)
     bundled = (manifest or {}).get("runs", {}).get(run_id) if (folder / TOPK_FILE).is_file() else None
     if kind != "run" and checkpoint.weights_path is None and bundled is None:
