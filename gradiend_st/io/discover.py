@@ -130,8 +130,10 @@ def discover(root: str | Path) -> Catalog:
         runs[run.id] = run
     _link_children(runs)
     run_folders = {run.folder for run in runs.values()}
-    for folder in marked_dirs - run_folders:
-        errors.append(CatalogError(_run_id(root, folder), "looks like a run but has no readable GRADIEND checkpoint (model/config.json)"))
+    for folder in sorted(marked_dirs - run_folders):
+        prefix = _run_id(root, folder) + "/"
+        if not any(e.path.startswith(prefix) for e in errors):  # a parse error already names the file
+            errors.append(_missing_checkpoint(root, folder))
     ordered = dict(sorted(runs.items(), key=lambda item: _natural_key(item[0])))
     return Catalog(root=root, runs=ordered, errors=sorted(set(errors), key=lambda e: _natural_key(e.path)))
 
@@ -159,6 +161,15 @@ def _walk(root: Path, errors: list[CatalogError]) -> tuple[list[tuple[Path, dict
         if any(f.startswith("encoded_values_") and f.endswith(".csv") for f in files) or any((here / m).is_file() for m in RUN_MARKERS):
             marked.add(here)
     return checkpoints, marked
+
+
+def _missing_checkpoint(root: Path, folder: Path) -> CatalogError:
+    config = folder / "model" / "config.json"
+    if config.exists() and not config.is_file():
+        return CatalogError(display_path(config, root), "is a folder, not a file")
+    if (folder / "model").is_dir():
+        return CatalogError(display_path(config, root), "file not found (the run's model/ folder has no GRADIEND config.json)")
+    return CatalogError(_run_id(root, folder), "looks like a run but has no readable GRADIEND checkpoint (model/config.json)")
 
 
 def _make_run(root: Path, folder: Path, config_data: dict, manifest: dict | None = None) -> Run | None:

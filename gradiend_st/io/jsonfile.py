@@ -37,7 +37,8 @@ def read_json(path: Path, *, max_bytes: int = MAX_JSON_BYTES) -> Any:
     except UnicodeDecodeError:
         raise RunReadError(path, "not UTF-8 text") from None
     except json.JSONDecodeError as exc:
-        truncated = exc.pos >= len(raw.rstrip()) - 1
+        # Cut short: the error sits at the very end, or a string never closes (a write stopped mid-value).
+        truncated = exc.pos >= len(raw.rstrip()) - 1 or exc.msg.startswith("Unterminated string")
         reason = "truncated JSON (file ends early; still being written?)" if truncated else "not valid JSON"
         raise RunReadError(path, f"{reason} at line {exc.lineno} column {exc.colno}") from None
     except RecursionError:
