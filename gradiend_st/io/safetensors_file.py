@@ -132,7 +132,7 @@ def _tensor_info(path: Path, name: str, entry: object, data_start: int, data_siz
     if not isinstance(entry, dict):
         raise RunReadError(path, f"tensor '{name}': header entry is not an object")
     dtype, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
-    if dtype not in DTYPES:
+    if not isinstance(dtype, str) or dtype not in DTYPES:
         raise RunReadError(path, f"tensor '{name}': unsupported dtype {dtype!r}")
     if not (isinstance(shape, list) and all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)):
         raise RunReadError(path, f"tensor '{name}': shape {shape!r} is not a list of non-negative integers")
