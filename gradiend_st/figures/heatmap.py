@@ -1,0 +1,401 @@
+"""Top-k overlap heatmap (FORMAT.md §9.4): how many of the top-k base-model weights two runs share.
+
+`load` does the expensive part (top-k of every run, convergence markers); `build` only draws, so renaming a run
+or changing the colour scale re-renders at once. Differences from upstream (§10 items 2, 6, 11): raw counts by
+default, the figure is sized by the number of runs, clustering stays within `pretty_groups`, and the † marker comes
+from each run's training.json / seed_report.json.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib import colors as mcolors
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+from gradiend_st.analysis.comparison import compare_topk
+from gradiend_st.analysis.convergence import Convergence, convergence_status
+from gradiend_st.analysis.overlap import VALUES, overlap_matrix
+from gradiend_st.figures.style import new_figure, studio_style, with_marker
+from gradiend_st.io.discover import Catalog
+from gradiend_st.io.errors import RunReadError
+
+EXPORT_FORMATS = ("png", "pdf", "svg")
+SCALES = ("linear", "log", "sqrt", "power")
+OTHER_GROUP = "Other"
+
+
+@dataclass
+class Options:
+    topk: int | float = 1000
+    part: str = "decoder-weight"
+    value: str = "intersection"  # "intersection" (raw counts) | "intersection_frac" (count / smaller k)
+    percentages: bool = False  # show 100 * count / min(k_i, k_j), as gradiend's heatmap does by default
+    order: str | list[str] = "input"  # "input" | "name" | explicit list of run ids
+    cluster: bool = False  # greedy chain by raw counts, within each pretty group
+    annot: bool | str = "auto"  # "auto": numbers in cells for up to 25 runs
+    fmt: str | None = None  # counts ".0f", fractions ".2f", percentages ".0f"
+    figsize: tuple[float, float] | list[float] | None = None
+    cmap: str = "viridis"
+    vmin: float | None = None
+    vmax: float | None = None
+    scale: str = "linear"  # "linear" | "log" | "sqrt" | "power"
+    scale_gamma: float | None = None  # exponent for scale="power"
+    pretty_groups: dict[str, list[str]] | None = None  # {group name: [run ids]}; runs not listed go to "Other"
+    annot_fontsize: float | None = None
+    tick_label_fontsize: float | None = None
+    group_label_fontsize: float | None = None
+    cbar_pad: float | None = None  # gap between the matrix (or group strip) and the colour bar, in matrix widths
+    title: bool | str = True
+    highlight_non_convergence: bool = True
+    run_labels: dict[str, str] | None = None  # run id -> display label
+
+
+@dataclass(frozen=True)
+class HeatmapData:
+    part: str
+    topk: int | float
+    runs: list[str]
+    sizes: dict[str, int]  # resolved k per run
+    counts: np.ndarray  # |S_i ∩ S_j| in `runs` order (diagonal = k_i)
+    statuses: dict[str, Convergence] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Loading
+
+
+def load(catalog: Catalog, run_ids: list[str], options: Options,
+         progress: Callable[[int, int, str], None] | None = None,
+         should_stop: Callable[[], bool] | None = None) -> HeatmapData:
+    comparison = compare_topk(catalog, run_ids, options.part, options.topk, progress=progress, should_stop=should_stop)
+    return HeatmapData(part=comparison.part, topk=comparison.topk, runs=list(comparison.runs),
+                       sizes=dict(zip(comparison.runs, comparison.sizes, strict=True)), counts=comparison.counts,
+                       statuses=run_statuses(catalog, comparison.runs))
+
+
+def run_statuses(catalog: Catalog, run_ids: list[str]) -> dict[str, Convergence]:
+    """Convergence of each run from its own files (works for any selection, §10 item 2); unreadable = unknown."""
+    return {rid: run_status(catalog, rid) for rid in run_ids}
+
+
+def run_status(catalog: Catalog, run_id: str) -> Convergence:
+    from gradiend_st.io.seeds import read_seed_report
+    from gradiend_st.io.training import read_training
+
+    run = catalog.get(run_id)
+    training = seed_report = None
+    try:
+        if Path(run.training_path).is_file():
+            training = read_training(run.training_path)
+        if run.kind == "run" and Path(run.seed_report_path).is_file():
+            seed_report = read_seed_report(run.seed_report_path)
+    except RunReadError as exc:
+        return Convergence(None, f"unknown: {exc.problem}")
+    return convergence_status(training, seed_report)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Numbers and order (pure functions, also used by table())
+
+
+def display_matrix(data: HeatmapData, options: Options) -> np.ndarray:
+    """What the cells show, in `data.runs` order."""
+    if options.value not in VALUES:
+        raise ValueError(f"unknown value '{options.value}': choose one of {', '.join(VALUES)}")
+    sizes = [data.sizes[r] for r in data.runs]
+    if options.percentages:
+        return 100.0 * overlap_matrix(data.counts, sizes, "intersection_frac")
+    return overlap_matrix(data.counts, sizes, options.value)
+
+
+def ordered_groups(data: HeatmapData, options: Options) -> list[tuple[str | None, list[str]]]:
+    """[(group name or None, run ids)] in drawing order: groups first, order/cluster applied within each group."""
+    base = _base_order(data.runs, options.order)
+    if options.pretty_groups:
+        groups = _group_members(data.runs, base, options)
+    else:
+        groups = [(None, base)]
+    if options.cluster:
+        index = {rid: i for i, rid in enumerate(data.runs)}
+        groups = [(name, greedy_chain(ids, data.counts, index)) for name, ids in groups]
+    return groups
+
+
+def _base_order(runs: list[str], order: str | list[str]) -> list[str]:
+    if order == "input":
+        return list(runs)
+    if order == "name":
+        return sorted(runs)
+    if isinstance(order, (list, tuple)):
+        listed = [rid for rid in dict.fromkeys(order) if rid in runs]
+        return listed + [rid for rid in runs if rid not in listed]  # unlisted runs keep their input order
+    raise ValueError(f"unknown order '{order}': use 'input', 'name' or a list of run ids")
+
+
+def _group_members(runs: list[str], base: list[str], options: Options) -> list[tuple[str, list[str]]]:
+    """Groups in dict order; with order="input" members follow the group's own list, else the chosen order."""
+    rank = {rid: i for i, rid in enumerate(base)}
+    taken: set[str] = set()
+    groups = []
+    for name, members in options.pretty_groups.items():
+        ids = [rid for rid in dict.fromkeys(members) if rid in rank and rid not in taken]
+        if options.order != "input":
+            ids.sort(key=rank.__getitem__)
+        taken.update(ids)
+        if ids:
+            groups.append((str(name), ids))
+    rest = [rid for rid in base if rid not in taken]
+    if rest:
+        groups.append((OTHER_GROUP, sorted(rest) if options.order == "input" else rest))
+    return groups
+
+
+def greedy_chain(ids: list[str], counts: np.ndarray, index: dict[str, int]) -> list[str]:
+    """Start with the first id, then keep appending the remaining id sharing most with the last (ties: earliest)."""
+    if not ids:
+        return []
+    chain, remaining = [ids[0]], list(ids[1:])
+    while remaining:
+        last = index[chain[-1]]
+        best = max(remaining, key=lambda rid: (counts[last, index[rid]], -remaining.index(rid)))
+        chain.append(best)
+        remaining.remove(best)
+    return chain
+
+
+def display_labels(data: HeatmapData, options: Options) -> dict[str, str]:
+    labels = options.run_labels or {}
+    return {rid: with_marker(labels.get(rid) or rid, _converged(data, rid), options.highlight_non_convergence)
+            for rid in data.runs}
+
+
+def _converged(data: HeatmapData, rid: str) -> bool | None:
+    status = data.statuses.get(rid)
+    return status.converged if status else None
+
+
+def table(data: HeatmapData, options: Options) -> pd.DataFrame:
+    """The matrix as shown (drawing order, display labels), for the CSV download."""
+    order = [rid for _, ids in ordered_groups(data, options) for rid in ids]
+    matrix = _reorder(display_matrix(data, options), data.runs, order)
+    labels = display_labels(data, options)
+    names = [labels[rid] for rid in order]
+    frame = pd.DataFrame(matrix, index=names, columns=names)
+    if _is_count(options):
+        frame = frame.round().astype("int64")
+    frame.index.name = "run"
+    return frame
+
+
+def _reorder(matrix: np.ndarray, runs: list[str], order: list[str]) -> np.ndarray:
+    idx = [runs.index(rid) for rid in order]
+    return matrix[np.ix_(idx, idx)]
+
+
+def _is_count(options: Options) -> bool:
+    return options.value == "intersection" and not options.percentages
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Drawing
+
+
+def build(data: HeatmapData, options: Options) -> Figure:
+    groups = ordered_groups(data, options)
+    order = [rid for _, ids in groups for rid in ids]
+    matrix = _reorder(display_matrix(data, options), data.runs, order)
+    labels = display_labels(data, options)
+    names = [labels[rid] for rid in order]
+    n = len(order)
+    show_groups = bool(options.pretty_groups)
+    layout = _Layout.for_matrix(n, names, options, show_groups)
+    with studio_style():
+        fig = new_figure(layout.figsize)
+        ax = fig.add_subplot()
+        norm = _norm(matrix, options)
+        cmap = colormaps[options.cmap].with_extremes(bad=colormaps[options.cmap](0.0))
+        mesh = ax.pcolormesh(matrix, cmap=cmap, norm=norm, edgecolors="white", linewidth=0.5)
+        _style_axes(ax, names, layout)
+        if _annotate(options, n):
+            _draw_annotations(ax, matrix, mesh, options, layout)
+        title_axes = ax
+        if show_groups:
+            _draw_group_separators(ax, groups)
+            title_axes = _draw_group_strips(ax, groups, layout)
+        _draw_colorbar(fig, ax, mesh, options, layout, groups if show_groups else None)
+        title = _title(data, options)
+        if title:
+            title_axes.set_title(title, pad=10)  # above the group strip when there is one
+    return fig
+
+
+@dataclass(frozen=True)
+class _Layout:
+    figsize: tuple[float, float]
+    side_in: float  # matrix side (inches) the figure was sized for
+    tick_fs: float
+    annot_fs: float
+    group_fs: float
+    strip_in: float  # group strip thickness (inches)
+
+    @staticmethod
+    def for_matrix(n: int, names: list[str], options: Options, show_groups: bool) -> _Layout:
+        # Cells of ~0.55 in for small sets, shrinking gently so 40 runs still fit a page.
+        cell = 0.55 if n <= 12 else max(0.28, 0.55 - 0.012 * (n - 12))
+        side = max(2.2, n * cell)
+        tick_fs = options.tick_label_fontsize or float(np.clip(140 / max(n, 1), 6.5, 10))
+        annot_fs = options.annot_fontsize or float(np.clip(cell * 72 * 0.32, 5.5, 10))
+        group_fs = options.group_label_fontsize or tick_fs + 1
+        strip = 0.3 if show_groups else 0.0
+        label_in = max((len(s) for s in names), default=4) * tick_fs * 0.6 / 72  # longest tick label, estimated
+        width = side + label_in + 1.3 + (strip + 1.2 if show_groups else 0)
+        height = side + label_in * 0.75 + 0.8 + (strip if show_groups else 0)
+        figsize = tuple(options.figsize) if options.figsize else (round(width, 2), round(height, 2))
+        return _Layout(figsize, side, tick_fs, annot_fs, group_fs, strip)
+
+    @property
+    def strip_frac(self) -> float:
+        """Group strip thickness in matrix widths (inset axes use axes fractions)."""
+        return self.strip_in / self.side_in
+
+
+def _norm(matrix: np.ndarray, options: Options) -> mcolors.Normalize:
+    if options.scale not in SCALES:
+        raise ValueError(f"unknown scale '{options.scale}': choose one of {', '.join(SCALES)}")
+    if options.percentages:
+        top = 100.0
+    elif options.value == "intersection_frac":
+        top = 1.0
+    else:
+        top = float(np.nanmax(matrix)) if matrix.size else 1.0
+    vmin = 0.0 if options.vmin is None else float(options.vmin)
+    vmax = (top or 1.0) if options.vmax is None else float(options.vmax)
+    if options.scale == "log":
+        positive = matrix[matrix > 0]
+        floor = float(positive.min()) if options.vmin is None and positive.size else max(1e-10, vmin)
+        return mcolors.LogNorm(vmin=floor, vmax=max(vmax, floor * 10), clip=True)
+    if options.scale == "sqrt":
+        return mcolors.PowerNorm(0.5, vmin=vmin, vmax=vmax)
+    if options.scale == "power":
+        gamma = options.scale_gamma
+        if gamma is None or gamma <= 0:
+            raise ValueError("scale='power' needs scale_gamma > 0")
+        return mcolors.PowerNorm(float(gamma), vmin=vmin, vmax=vmax)
+    return mcolors.Normalize(vmin=vmin, vmax=vmax)
+
+
+def _style_axes(ax, names: list[str], layout: _Layout) -> None:
+    n = len(names)
+    ax.set_xlim(0, n)
+    ax.set_ylim(n, 0)  # first run on top
+    ax.set_aspect("equal")
+    ticks = np.arange(n) + 0.5
+    ax.set_xticks(ticks, names, rotation=45, ha="right", rotation_mode="anchor", fontsize=layout.tick_fs)
+    ax.set_yticks(ticks, names, fontsize=layout.tick_fs)
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+
+
+def _annotate(options: Options, n: int) -> bool:
+    return n <= 25 if options.annot == "auto" else bool(options.annot)
+
+
+def _draw_annotations(ax, matrix: np.ndarray, mesh, options: Options, layout: _Layout) -> None:
+    fmt = options.fmt or (".2f" if options.value == "intersection_frac" and not options.percentages else ".0f")
+    rgba = mesh.cmap(mesh.norm(matrix))
+    for (i, j), value in np.ndenumerate(matrix):
+        ax.text(j + 0.5, i + 0.5, format(value, fmt), ha="center", va="center", fontsize=layout.annot_fs,
+                color=_text_color(rgba[i, j]), gid="heatmap-cell",
+                in_layout=False)  # inside the cells: layout need not measure hundreds of texts
+
+
+def _text_color(rgba) -> str:
+    """Black on light cells, white on dark ones (WCAG relative luminance)."""
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgba[:3]]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return "black" if luminance > 0.179 else "white"
+
+
+def _draw_group_separators(ax, groups) -> None:
+    edge = 0
+    for _, ids in groups[:-1]:
+        edge += len(ids)
+        ax.axhline(edge, color="white", linewidth=2.5)
+        ax.axvline(edge, color="white", linewidth=2.5)
+
+
+def _draw_group_strips(ax, groups, layout: _Layout):
+    """Grey brackets with group names above the columns and right of the rows."""
+    n = sum(len(ids) for _, ids in groups)
+    gap = 0.012
+    top = ax.inset_axes([0, 1 + gap, 1, layout.strip_frac])
+    right = ax.inset_axes([1 + gap, 0, layout.strip_frac, 1])
+    top.set_xlim(0, n)
+    right.set_ylim(n, 0)
+    start = 0
+    for name, ids in groups:
+        end = start + len(ids)
+        top.add_patch(Rectangle((start + 0.06, 0), end - start - 0.12, 1, color="0.85", linewidth=0))
+        right.add_patch(Rectangle((0, start + 0.06), 1, end - start - 0.12, color="0.85", linewidth=0))
+        span_in = (end - start) / n * layout.side_in
+        top.text((start + end) / 2, 0.5, name, ha="center", va="center", gid="group-top",
+                 fontsize=_fitting_fontsize(name, span_in, layout.group_fs))
+        right.text(1.25, (start + end) / 2, name, ha="left", va="center", fontsize=layout.group_fs, gid="group-right")
+        start = end
+    for strip in (top, right):
+        strip.set_axis_off()
+    return top
+
+
+def _draw_colorbar(fig, ax, mesh, options: Options, layout: _Layout, groups) -> None:
+    pad = options.cbar_pad if options.cbar_pad is not None else 0.04
+    # Beside the matrix, or beyond the right group strip and its names.
+    offset = 1 + pad + (layout.strip_frac + 0.012 + _group_name_room(groups, layout) if groups else 0)
+    cax = ax.inset_axes([offset, 0.1, 0.045, 0.8])
+    bar = fig.colorbar(mesh, cax=cax)
+    bar.outline.set_visible(False)
+    if options.scale == "log":  # plain numbers: the default log labels are mathtext, which the studio style turns off
+        bar.ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        bar.ax.yaxis.set_minor_formatter(NullFormatter())
+    bar.set_label(_value_caption(options))
+
+
+def _fitting_fontsize(text: str, width_in: float, fontsize: float, smallest: float = 6.0) -> float:
+    """The largest size up to `fontsize` at which `text` (estimated 0.6 em per character) fits `width_in`."""
+    needed = len(text) * 0.6 / 72
+    return float(max(smallest, min(fontsize, 0.92 * width_in / needed))) if text else fontsize
+
+
+def _group_name_room(groups, layout: _Layout) -> float:
+    # Room for the right-strip names, in matrix widths (estimated 0.6 em per character, plus a small gap).
+    longest = max((len(name) for name, _ in groups), default=0)
+    return (longest * layout.group_fs * 0.6 / 72 + 0.1) / layout.side_in
+
+
+def _value_caption(options: Options) -> str:
+    if options.percentages:
+        return "% of the smaller top-k set shared"
+    if options.value == "intersection_frac":
+        return "fraction of the smaller top-k set shared"
+    return "shared top-k indices"
+
+
+def _title(data: HeatmapData, options: Options) -> str | None:
+    if options.title is True:
+        return f"{topk_text(data.topk)} overlap ({data.part})"
+    return options.title or None
+
+
+def topk_text(topk: int | float) -> str:
+    """'Top-100' for an int, 'Top 1%' for a fraction (gradiend distinguishes them, FORMAT.md §4.2)."""
+    return f"Top-{topk}" if isinstance(topk, int) else f"Top {topk * 100:g}%"

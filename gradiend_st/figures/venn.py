@@ -1,0 +1,389 @@
+"""Top-k overlap Venn (FORMAT.md §9.5): exact exclusive region counts of 2-6 runs; an UpSet chart beyond 6.
+
+- 2-3 runs: matplotlib-venn with equal-sized circles, so every region (even an empty one) has room for its count.
+- 4-6 runs: the `venn` package's ellipses/triangles drawn here; each count sits at its region's deepest point, or,
+  when the region is too thin for readable text, beside the diagram with a leader line (§10 item 7).
+  The legend sits below the diagram, never over it.
+- more: UpSet chart (bars of exclusive counts over a membership dot matrix, set sizes on the left).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from matplotlib import colors as mcolors
+from matplotlib import patheffects
+from matplotlib.figure import Figure
+from matplotlib.gridspec import GridSpec
+from matplotlib.patches import Patch
+
+from gradiend_st.analysis.comparison import compare_topk
+from gradiend_st.analysis.convergence import Convergence
+from gradiend_st.figures.heatmap import run_statuses, topk_text
+from gradiend_st.figures.style import categorical_colors, new_figure, studio_style, with_marker
+from gradiend_st.figures.venn_shapes import RegionSpot, region_spots, shape_patches
+from gradiend_st.io.discover import Catalog
+
+EXPORT_FORMATS = ("png", "pdf", "svg")
+MAX_DRAWN_SETS = 6
+SMALLEST_INSIDE_FONT = 9.5  # below this a count moves outside its region, with a leader line
+HALO = [patheffects.withStroke(linewidth=2.2, foreground=(1, 1, 1, 0.75))]  # counts stay legible on dark overlaps
+
+
+@dataclass
+class Options:
+    topk: int | float = 1000
+    part: str = "decoder-weight"
+    figsize: tuple[float, float] | list[float] | None = None
+    circle_names_fontsize: float | None = None  # set names (2-3 runs) / legend entries (4-6) / UpSet rows
+    region_counts_fontsize: float | None = None  # largest size of a region count
+    alpha: float = 0.5
+    patch_linewidth: float | None = None  # outline width of each set's shape
+    title: bool | str = True
+    highlight_non_convergence: bool = True
+    run_labels: dict[str, str] | None = None  # run id -> display label
+    colors: dict[str, str] | list[str] | None = None  # run id -> colour, or colours in run order
+    cmap: str | None = None  # fills colours not given in `colors`
+    max_intersections: int = 40  # UpSet only: the largest non-empty intersections shown
+
+
+@dataclass(frozen=True)
+class VennData:
+    part: str
+    topk: int | float
+    runs: list[str]
+    sizes: dict[str, int]
+    regions: list[dict]  # {"members": [run ids], "count": exclusive count}, every non-empty member combination
+    statuses: dict[str, Convergence] = field(default_factory=dict)
+
+
+def load(catalog: Catalog, run_ids: list[str], options: Options,
+         progress: Callable[[int, int, str], None] | None = None,
+         should_stop: Callable[[], bool] | None = None) -> VennData:
+    if len(dict.fromkeys(run_ids)) < 2:
+        raise ValueError("a Venn diagram needs at least 2 different runs")
+    comparison = compare_topk(catalog, run_ids, options.part, options.topk, progress=progress, should_stop=should_stop)
+    return VennData(part=comparison.part, topk=comparison.topk, runs=list(comparison.runs),
+                    sizes=dict(zip(comparison.runs, comparison.sizes, strict=True)), regions=comparison.regions(),
+                    statuses=run_statuses(catalog, comparison.runs))
+
+
+def table(data: VennData, options: Options) -> pd.DataFrame:
+    """One row per region: its members (display labels), how many runs, and the exclusive count."""
+    labels = display_labels(data, options)
+    return pd.DataFrame({
+        "members": [" & ".join(labels[m] for m in r["members"]) for r in data.regions],
+        "n_members": [len(r["members"]) for r in data.regions],
+        "count": [int(r["count"]) for r in data.regions],
+    })
+
+
+def display_labels(data: VennData, options: Options) -> dict[str, str]:
+    names = options.run_labels or {}
+    labels = {}
+    for rid in data.runs:
+        status = data.statuses.get(rid)
+        labels[rid] = with_marker(names.get(rid) or rid, status.converged if status else None,
+                                  options.highlight_non_convergence)
+    if len(set(data.sizes.values())) > 1:  # sets of different size (topk as a fraction on pruned runs): say so
+        labels = {rid: f"{label} (k={data.sizes[rid]})" for rid, label in labels.items()}
+    return labels
+
+
+def run_colors(data: VennData, options: Options) -> dict[str, str]:
+    defaults = categorical_colors(len(data.runs), options.cmap)
+    given = options.colors or {}
+    if isinstance(given, (list, tuple)):
+        given = dict(zip(data.runs, given, strict=False))
+    return {rid: mcolors.to_hex(given.get(rid) or defaults[i]) for i, rid in enumerate(data.runs)}
+
+
+def region_counts(data: VennData) -> dict[int, int]:
+    """{membership bit mask (bit i = data.runs[i]): exclusive count}."""
+    bit = {rid: 1 << i for i, rid in enumerate(data.runs)}
+    return {sum(bit[m] for m in r["members"]): int(r["count"]) for r in data.regions}
+
+
+def build(data: VennData, options: Options) -> Figure:
+    n = len(data.runs)
+    if n < 2:
+        raise ValueError("a Venn diagram needs at least 2 runs")
+    with studio_style():
+        if n <= 3:
+            fig = _build_circles(data, options)
+        elif n <= MAX_DRAWN_SETS:
+            fig = _build_shapes(data, options)
+        else:
+            fig = _build_upset(data, options)
+    return fig
+
+
+def _title(data: VennData, options: Options) -> str | None:
+    if options.title is True:
+        return f"{topk_text(data.topk)} overlap ({data.part}), {len(data.runs)} runs"
+    return options.title or None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# 2-3 runs: matplotlib-venn
+
+
+def _build_circles(data: VennData, options: Options) -> Figure:
+    from matplotlib_venn import venn2, venn2_circles, venn3, venn3_circles
+    from matplotlib_venn.layout.venn2 import DefaultLayoutAlgorithm as Layout2
+    from matplotlib_venn.layout.venn3 import DefaultLayoutAlgorithm as Layout3
+
+    n = len(data.runs)
+    counts = region_counts(data)
+    # matplotlib-venn region ids: "10", "01", "11" / "100", ..., "111" (character i = inside set i).
+    ids = ["10", "01", "11"] if n == 2 else ["100", "010", "110", "001", "101", "011", "111"]
+    subsets = tuple(counts[_mask_of(venn_id)] for venn_id in ids)
+    labels, colors = display_labels(data, options), run_colors(data, options)
+    names = [wrap_path(labels[r]) for r in data.runs]  # names sit beside the circles: keep them narrow
+    fill = [colors[r] for r in data.runs]
+    fig = new_figure(tuple(options.figsize) if options.figsize else (6.0, 5.6 if n == 3 else 4.6))
+    ax = fig.add_subplot()
+    equal = (Layout2 if n == 2 else Layout3)(fixed_subset_sizes=(1,) * len(ids))  # every region gets room
+    draw, outline = (venn2, venn2_circles) if n == 2 else (venn3, venn3_circles)
+    diagram = draw(subsets=subsets, set_labels=names, set_colors=fill, alpha=options.alpha, ax=ax,
+                   layout_algorithm=equal)
+    circles = outline(subsets=(1,) * len(ids), ax=ax, linewidth=options.patch_linewidth or 1.5,
+                      layout_algorithm=equal)
+    for circle, colour in zip(circles, fill, strict=True):
+        circle.set_edgecolor(colour)
+    count_fs = options.region_counts_fontsize or 14
+    for venn_id, count in zip(ids, subsets, strict=True):
+        text = diagram.get_label_by_id(venn_id)
+        text.set_text(f"{count:,}")
+        text.set_fontsize(count_fs)
+        text.set_gid(f"region-{_mask_of(venn_id)}")
+    for text in diagram.set_labels:
+        if text is not None:
+            text.set_fontsize(options.circle_names_fontsize or 13)
+            text.set_multialignment("center")
+    title = _title(data, options)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def wrap_path(label: str, width: int = 16) -> str:
+    """Break a long label after '/' (suite/child run ids) so set names stay narrow; other labels are kept."""
+    lines, current = [], ""
+    for piece in label.replace("/", "/\n").split("\n"):
+        if current and len(current) + len(piece) > width:
+            lines.append(current)
+            current = piece
+        else:
+            current += piece
+    return "\n".join([*lines, current])
+
+
+def _mask_of(venn_id: str) -> int:
+    return sum(1 << i for i, ch in enumerate(venn_id) if ch == "1")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# 4-6 runs: ellipses / triangles drawn here
+
+
+def _build_shapes(data: VennData, options: Options) -> Figure:
+    n = len(data.runs)
+    labels, colors = display_labels(data, options), run_colors(data, options)
+    fig = new_figure(tuple(options.figsize) if options.figsize else (8.0, 8.0))
+    ax = fig.add_subplot()
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    patches = shape_patches(n)
+    for rid, patch in zip(data.runs, patches, strict=True):
+        patch.set_facecolor(mcolors.to_rgba(colors[rid], options.alpha))
+        patch.set_edgecolor(colors[rid])
+        patch.set_linewidth(options.patch_linewidth or 1.2)
+        ax.add_patch(patch)
+    (x0, y0), (x1, y1) = _extent(patches)
+    inches_per_unit = _inches_per_unit(fig, x1 - x0, y1 - y0)
+    show_zeros = n < 6  # 6 triangles leave many slivers: empty ones stay blank (and the figure says so)
+    callouts, boxes = _place_counts(ax, data, options, inches_per_unit, show_zeros)
+    sides = _place_callouts(ax, callouts, boxes, ((x0, y0), (x1, y1)), options, inches_per_unit)
+    ax.set_xlim(x0 - (0.14 if "left" in sides else 0.01), x1 + (0.14 if "right" in sides else 0.01))
+    ax.set_ylim(y0 - 0.01, y1 + 0.01)
+    handles = [Patch(facecolor=mcolors.to_rgba(colors[r], options.alpha), edgecolor=colors[r], label=labels[r])
+               for r in data.runs]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=2,
+              fontsize=options.circle_names_fontsize or 11, frameon=False)
+    if not show_zeros:
+        ax.text(0.5, 1.0, "regions without a number are empty", transform=ax.transAxes, ha="center", va="bottom",
+                fontsize=9, color="0.35")
+    title = _title(data, options)
+    if title:
+        ax.set_title(title, pad=18 if not show_zeros else 6)
+    return fig
+
+
+def _extent(patches) -> tuple[tuple[float, float], tuple[float, float]]:
+    points = np.vstack([p.get_path().transformed(p.get_patch_transform()).vertices for p in patches])
+    return tuple(points.min(axis=0)), tuple(points.max(axis=0))
+
+
+def _inches_per_unit(fig: Figure, width: float, height: float) -> float:
+    # Estimated before layout: the diagram gets most of the figure (less title, legend and callout columns).
+    return min(fig.get_figwidth() * 0.8 / (width + 0.3), fig.get_figheight() * 0.75 / height)
+
+
+@dataclass(frozen=True)
+class _Callout:
+    spot: RegionSpot
+    text: str
+    mask: int
+
+
+def _place_counts(ax, data: VennData, options: Options, inches_per_unit: float,
+                  show_zeros: bool) -> tuple[list[_Callout], list[tuple[float, float, float, float]]]:
+    """Write each count at its region's deepest point. Returns the counts too big for their region, and the boxes
+    (x0, y0, x1, y1 in unit-square units) of the counts written, which leader lines should not cross."""
+    spots = region_spots(len(data.runs))
+    largest = options.region_counts_fontsize or 13
+    callouts, boxes = [], []
+    for mask, count in region_counts(data).items():
+        if not count and not show_zeros:
+            continue
+        spot, text = spots[mask], f"{count:,}"
+        # Largest size whose box (0.62 em per digit wide, 0.8 em tall) fits the square around the spot.
+        room_pt = spot.depth * inches_per_unit * 72 * 2
+        size = min(largest, room_pt / max(0.62 * len(text), 0.8))
+        if size >= SMALLEST_INSIDE_FONT:
+            ax.text(spot.x, spot.y, text, ha="center", va="center", fontsize=size, gid=f"region-{mask}",
+                    color="black" if count else "0.3", zorder=4, path_effects=HALO)
+            half_w, half_h = (0.31 * len(text) * size, 0.4 * size)
+            scale = 72 * inches_per_unit
+            boxes.append((spot.x - half_w / scale, spot.y - half_h / scale,
+                          spot.x + half_w / scale, spot.y + half_h / scale))
+        elif count:
+            callouts.append(_Callout(spot, text, mask))
+    return callouts, boxes
+
+
+def _place_callouts(ax, callouts: list[_Callout], boxes: list, extent, options: Options,
+                    inches_per_unit: float) -> set[str]:
+    """Counts of thin regions beside the diagram, joined to their region by a leader line.
+
+    Greedy, deepest-first: each label takes the free slot (side, height) nearest its region whose line crosses no
+    earlier line and no count. Returns the sides used.
+    """
+    size = min(options.region_counts_fontsize or 12, 12)
+    gap = size * 1.45 / 72 / inches_per_unit  # one text line, in unit-square units
+    (x0, y0), (x1, y1) = extent
+    column = {"left": x0 - 0.03, "right": x1 + 0.03}
+    placed: dict[str, list[float]] = {"left": [], "right": []}
+    lines: list[tuple[tuple[float, float], tuple[float, float]]] = []
+    for callout in sorted(callouts, key=lambda c: (c.spot.y, c.spot.x)):
+        side, y = _best_slot(callout.spot, column, placed, lines, boxes, gap, (y0 + gap / 2, y1 - gap / 2))
+        start, end = (callout.spot.x, callout.spot.y), (column[side], y)
+        placed[side].append(y)
+        lines.append((start, end))
+        ax.plot(*zip(start, end, strict=True), color="0.25", linewidth=0.7, zorder=3)
+        ax.plot([start[0]], [start[1]], "o", color="0.15", markersize=2.5, zorder=3)
+        ax.text(end[0] + (-0.008 if side == "left" else 0.008), y, callout.text, fontsize=size, va="center",
+                ha="right" if side == "left" else "left", gid=f"region-{callout.mask}", zorder=4)
+    return {side for side, ys in placed.items() if ys}
+
+
+def _best_slot(spot: RegionSpot, column: dict, placed: dict, lines: list, boxes: list, gap: float,
+               y_range: tuple[float, float]) -> tuple[str, float]:
+    preferred = "left" if spot.x < 0.5 else "right"
+    best, best_cost = (preferred, spot.y), float("inf")
+    for side in ("left", "right"):
+        for k in range(-24, 25):
+            y = spot.y + k * gap / 3
+            if not y_range[0] <= y <= y_range[1] or any(abs(y - other) < gap for other in placed[side]):
+                continue
+            segment = ((spot.x, spot.y), (column[side], y))
+            cost = abs(y - spot.y) + abs(column[side] - spot.x) * 0.3 + (0 if side == preferred else 0.05)
+            cost += 1.0 * sum(_segments_cross(segment, line) for line in lines)
+            cost += 0.5 * sum(_segment_hits_box(segment, box) for box in boxes)
+            if cost < best_cost:
+                best, best_cost = (side, y), cost
+    return best
+
+
+def _segments_cross(a, b) -> bool:
+    def turn(p, q, r):
+        return np.sign((q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0]))
+
+    return turn(a[0], a[1], b[0]) != turn(a[0], a[1], b[1]) and turn(b[0], b[1], a[0]) != turn(b[0], b[1], a[1])
+
+
+def _segment_hits_box(segment, box, samples: int = 40) -> bool:
+    (ax_, ay), (bx, by) = segment
+    t = np.linspace(0, 1, samples)
+    xs, ys = ax_ + t * (bx - ax_), ay + t * (by - ay)
+    return bool(np.any((xs >= box[0]) & (xs <= box[2]) & (ys >= box[1]) & (ys <= box[3])))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# More than 6 runs: UpSet
+
+
+def upset_bars(data: VennData, options: Options) -> tuple[list[dict], int]:
+    """Non-empty regions, largest first (ties: fewer members, then combination order), and how many exist."""
+    non_empty = [r for r in data.regions if r["count"] > 0]
+    ranked = sorted(non_empty, key=lambda r: (-r["count"], len(r["members"])))  # stable: keeps combination order
+    return ranked[:max(1, options.max_intersections)], len(non_empty)
+
+
+def _build_upset(data: VennData, options: Options) -> Figure:
+    bars, total = upset_bars(data, options)
+    labels, colors = display_labels(data, options), run_colors(data, options)
+    n, m = len(data.runs), len(bars)
+    width = options.figsize[0] if options.figsize else max(7.0, 3.2 + 0.24 * m)
+    height = options.figsize[1] if options.figsize else 3.2 + 0.3 * n
+    fig = new_figure((width, height))
+    grid = GridSpec(2, 2, figure=fig, width_ratios=[1.1, max(3.0, 0.24 * m)], height_ratios=[3, 0.3 * n + 0.3])
+    ax_bars = fig.add_subplot(grid[0, 1])
+    ax_matrix = fig.add_subplot(grid[1, 1], sharex=ax_bars)
+    ax_sizes = fig.add_subplot(grid[1, 0], sharey=ax_matrix)
+    ax_bars.set_label("intersections")
+    ax_matrix.set_label("matrix")
+    ax_sizes.set_label("set sizes")
+    x = np.arange(m)
+    counts = [r["count"] for r in bars]
+    ax_bars.bar(x, counts, color="0.3", width=0.7)
+    for xi, count in zip(x, counts, strict=True):
+        ax_bars.text(xi, count, f"{count:,}", ha="center", va="bottom", fontsize=7.5, rotation=90 if count >= 1000 else 0)
+    ax_bars.set_ylabel("indices in exactly these runs")
+    ax_bars.tick_params(axis="x", bottom=False, labelbottom=False)
+    ax_bars.margins(y=0.12)
+    _draw_matrix(ax_matrix, data, bars)
+    ax_sizes.barh(np.arange(n), [data.sizes[r] for r in data.runs], color=[colors[r] for r in data.runs], height=0.6)
+    for i in range(0, n, 2):  # banded rows guide the eye from a name to its dots
+        ax_matrix.axhspan(i - 0.5, i + 0.5, color="0.95", zorder=0, linewidth=0)
+    ax_sizes.invert_xaxis()
+    ax_sizes.set_xlabel("top-k size")
+    ax_sizes.spines["left"].set_visible(False)
+    ax_sizes.spines["right"].set_visible(True)
+    ax_sizes.tick_params(axis="y", left=False, labelleft=False)
+    ax_matrix.set_yticks(np.arange(n), [labels[r] for r in data.runs], fontsize=options.circle_names_fontsize or 9)
+    title = _title(data, options)
+    shown = f"showing the {m} largest of {total} non-empty intersections" if m < total else \
+        f"all {total} non-empty intersections"
+    fig.suptitle(f"{title}\n{shown}" if title else shown, fontsize=11)
+    return fig
+
+
+def _draw_matrix(ax, data: VennData, bars: list[dict]) -> None:
+    n = len(data.runs)
+    row = {rid: i for i, rid in enumerate(data.runs)}
+    for xi, region in enumerate(bars):
+        ax.scatter([xi] * n, np.arange(n), s=28, color="0.85", zorder=1)
+        members = sorted(row[m] for m in region["members"])
+        ax.plot([xi, xi], [members[0], members[-1]], color="0.2", linewidth=1.6, zorder=2)
+        ax.scatter([xi] * len(members), members, s=28, color="0.2", zorder=3)
+    ax.set_ylim(n - 0.5, -0.5)  # first run on top
+    ax.set_xlim(-0.6, len(bars) - 0.4)
+    ax.tick_params(axis="both", length=0)
+    ax.tick_params(axis="x", labelbottom=False)
+    for spine in ax.spines.values():
+        spine.set_visible(False)

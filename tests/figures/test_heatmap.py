@@ -1,0 +1,166 @@
+"""Top-k overlap heatmap: the drawn numbers are gradiend's numbers; order, groups, markers and layout hold."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+from gradiend_st.analysis.convergence import Convergence
+from gradiend_st.figures import heatmap
+from gradiend_st.figures.export import figure_bytes
+
+KEY = "decoder-weight|100"
+HE_THEY = "suite_pronouns/he__they"
+
+
+@pytest.fixture(scope="module")
+def entry(expected_topk):
+    return expected_topk["heatmap"][KEY]
+
+
+@pytest.fixture(scope="module")
+def data(catalog, entry):
+    return heatmap.load(catalog, entry["model_ids"], heatmap.Options(topk=100))
+
+
+def cell_texts(fig) -> list[str]:
+    ax = fig.axes[0]
+    return [t.get_text() for t in ax.texts if t.get_gid() == "heatmap-cell"]
+
+
+def tick_labels(fig) -> list[str]:
+    return [t.get_text() for t in fig.axes[0].get_yticklabels()]
+
+
+def test_cells_show_library_counts(data, entry):
+    fig = heatmap.build(data, heatmap.Options(topk=100))
+    expected = [f"{v:.0f}" for row in entry["intersection_counts"] for v in row]
+    assert cell_texts(fig) == expected
+    assert heatmap.table(data, heatmap.Options(topk=100)).to_numpy().tolist() == \
+        np.array(entry["intersection_counts"], dtype=int).tolist()
+
+
+def test_fractions_and_percentages(data, entry):
+    options = heatmap.Options(topk=100, value="intersection_frac")
+    assert cell_texts(heatmap.build(data, options)) == [f"{v:.2f}" for row in entry["intersection_frac"] for v in row]
+    assert np.allclose(heatmap.table(data, options).to_numpy(), entry["intersection_frac"], atol=1e-9)
+    percent = heatmap.Options(topk=100, percentages=True)
+    assert np.allclose(heatmap.table(data, percent).to_numpy(), entry["matrix"], atol=1e-9)
+    assert cell_texts(heatmap.build(data, percent)) == [f"{v:.0f}" for row in entry["matrix"] for v in row]
+
+
+def test_marker_on_non_converged_run_only(data):
+    labels = tick_labels(heatmap.build(data, heatmap.Options(topk=100)))
+    marked = [label for label in labels if label.endswith(" \u2020")]
+    assert marked == [f"{HE_THEY} \u2020"]
+    renamed = heatmap.build(data, heatmap.Options(topk=100, run_labels={HE_THEY: "he <-> they $x_1$"}))
+    assert "he <-> they $x_1$ \u2020" in tick_labels(renamed)
+    plain = heatmap.build(data, heatmap.Options(topk=100, highlight_non_convergence=False))
+    assert not any("\u2020" in label for label in tick_labels(plain))
+
+
+def test_order_name_and_explicit_list(data):
+    by_name = heatmap.build(data, heatmap.Options(topk=100, order="name"))
+    assert tick_labels(by_name) == sorted(tick_labels(by_name), key=lambda s: s.replace(" \u2020", ""))
+    listed = heatmap.build(data, heatmap.Options(topk=100, order=["he_it", "he_she"], highlight_non_convergence=False))
+    assert tick_labels(listed)[:3] == ["he_it", "he_she", data.runs[0]]
+
+
+def test_cluster_is_a_greedy_chain_on_raw_counts(data):
+    options = heatmap.Options(topk=100, cluster=True)
+    [(_, order)] = heatmap.ordered_groups(data, options)
+    index = {rid: i for i, rid in enumerate(data.runs)}
+    assert order[0] == data.runs[0] and sorted(order) == sorted(data.runs)
+    for position in range(1, len(order)):
+        previous, rest = index[order[position - 1]], order[position:]
+        best = max(data.counts[previous, index[rid]] for rid in rest)
+        assert data.counts[previous, index[order[position]]] == best
+    # The drawn matrix follows the chain: its first row is the first run's counts in chain order.
+    fig = heatmap.build(data, options)
+    assert cell_texts(fig)[:len(order)] == [f"{data.counts[0, index[rid]]:.0f}" for rid in order]
+
+
+def test_cluster_stays_within_pretty_groups(data):
+    groups = {"pairs": ["he_she", "she_they", "he_it", "1SG_1PL", "3SG_3PL"],
+              "special": ["he_she_preprune", "it_they_bin", "she_they_postprune", "he_she_seeds"]}
+    options = heatmap.Options(topk=100, cluster=True, pretty_groups=groups, highlight_non_convergence=False)
+    ordered = heatmap.ordered_groups(data, options)
+    assert [name for name, _ in ordered] == ["pairs", "special", "Other"]
+    assert sorted(ordered[0][1]) == sorted(groups["pairs"])
+    assert sorted(ordered[1][1]) == sorted(groups["special"])
+    assert sorted(ordered[2][1]) == sorted([HE_THEY, "suite_pronouns/she__they"])
+    fig = heatmap.build(data, options)
+    assert tick_labels(fig) == [rid for _, ids in ordered for rid in ids]
+    strip_names = [t.get_text() for a in fig.axes[0].child_axes for t in a.texts if t.get_gid() == "group-top"]
+    assert strip_names == ["pairs", "special", "Other"]
+
+
+def test_pretty_groups_keep_group_order_without_cluster(data):
+    groups = {"b": ["he_it", "he_she"], "a": ["3SG_3PL"]}
+    [(_, first), (_, second), (other, rest)] = heatmap.ordered_groups(data, heatmap.Options(pretty_groups=groups))
+    assert first == ["he_it", "he_she"] and second == ["3SG_3PL"]
+    assert other == "Other" and rest == sorted(rest)
+
+
+def test_annotation_colour_contrasts_with_cell(data):
+    fig = heatmap.build(data, heatmap.Options(topk=100))
+    texts = [t for t in fig.axes[0].texts if t.get_gid() == "heatmap-cell"]
+    n = len(data.runs)
+    assert texts[0].get_color() == "black"  # 100 on the diagonal: bright yellow
+    zero_cell = next(i for i, t in enumerate(texts) if t.get_text() == "0")
+    assert texts[zero_cell].get_color() == "white" and zero_cell % (n + 1) != 0  # dark purple
+
+
+def test_figure_sized_by_run_count(catalog, data):
+    small = heatmap.build(heatmap.HeatmapData("decoder-weight", 100, data.runs[:3], data.sizes,
+                                              data.counts[:3, :3], data.statuses), heatmap.Options())
+    large = heatmap.build(data, heatmap.Options())
+    assert small.get_figwidth() < large.get_figwidth() < 14
+    assert heatmap.build(data, heatmap.Options(figsize=[5, 4])).get_size_inches().tolist() == [5, 4]
+
+
+def test_auto_annotation_off_beyond_25_runs():
+    runs = [f"r{i}" for i in range(30)]
+    counts = np.eye(30, dtype=np.int64) * 10
+    many = heatmap.HeatmapData("decoder-weight", 10, runs, dict.fromkeys(runs, 10), counts,
+                               dict.fromkeys(runs, Convergence(True, "")))
+    assert cell_texts(heatmap.build(many, heatmap.Options())) == []
+    assert len(cell_texts(heatmap.build(many, heatmap.Options(annot=True)))) == 900
+
+
+def test_colour_scales(data):
+    for scale, extra in (("log", {}), ("sqrt", {}), ("power", {"scale_gamma": 0.3})):
+        fig = heatmap.build(data, heatmap.Options(topk=100, scale=scale, **extra))
+        assert fig.axes[0].collections[0].norm.__class__.__name__ in {"LogNorm", "PowerNorm"}
+    with pytest.raises(ValueError, match="scale_gamma"):
+        heatmap.build(data, heatmap.Options(scale="power"))
+    with pytest.raises(ValueError, match="unknown value"):
+        heatmap.build(data, heatmap.Options(value="cosine"))
+
+
+def test_layout_keeps_colorbar_and_strips_off_the_matrix(data):
+    groups = {"pairs": ["he_she", "she_they"], "rest of the runs": ["he_it"]}
+    fig = heatmap.build(data, heatmap.Options(topk=100, pretty_groups=groups))
+    FigureCanvasAgg(fig).draw()
+    renderer = fig.canvas.get_renderer()
+    matrix = fig.axes[0].get_window_extent(renderer)
+    others = [a.get_window_extent(renderer) for a in fig.axes[0].child_axes]
+    assert len(others) == 3  # top strip, right strip, colour bar
+    for box in others:
+        assert box.x0 >= matrix.x1 - 1 or box.y0 >= matrix.y1 - 1
+    names = [t.get_window_extent(renderer) for a in fig.axes[0].child_axes for t in a.texts
+             if t.get_gid() == "group-right"]
+    colorbar = others[-1]
+    assert all(box.x1 <= colorbar.x0 for box in names)
+
+
+def test_build_is_fast_and_svg_has_text(data):
+    options = heatmap.Options(topk=100, run_labels={"he_she": "renamed"})
+    start = time.perf_counter()
+    fig = heatmap.build(data, options)
+    assert time.perf_counter() - start < 1.0  # typically ~0.05 s: drawing only, no file reads
+    svg = figure_bytes(fig, "svg").decode()
+    assert "<text" in svg and "renamed" in svg

@@ -1,0 +1,154 @@
+"""Encoder scatter: every row drawn once (or a stated sample), seeded jitter, safe hover text, working exports."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+from gradiend_st.figures import export, scatter
+from gradiend_st.io.discover import discover
+from tests.builders import write_run
+
+HE_THEY = "suite_pronouns/he__they"
+NAN = re.compile(r"\bnan\b", re.IGNORECASE)
+
+
+@pytest.fixture(scope="module")
+def he_they(catalog):
+    return scatter.load(catalog, [HE_THEY], scatter.Options())
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    """A built run whose CSV has markup in labels and text, and rows without a template (older CSVs)."""
+    root = tmp_path_factory.mktemp("hostile")
+    write_run(root, "evil", pair=("<script>alert(1)</script>", "she"))
+    path = root / "evil" / "encoded_values_split_test.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame.loc[0, "template"] = "<script>alert('x')</script> [MASK] & more"
+    frame.loc[1:4, "template"] = ""  # hover must fall back to `text`, never "nan"
+    frame.loc[5, "encoded"] = ""  # no value: left out, and said so
+    frame.to_csv(path, index=False)
+    catalog = discover(root)
+    return scatter.load(catalog, ["evil"], scatter.Options())
+
+
+def traces_points(fig) -> int:
+    return sum(len(trace.x) for trace in fig.data)
+
+
+def test_every_row_is_one_point(he_they):
+    fig = scatter.build(he_they, scatter.Options())
+    assert traces_points(fig) == len(he_they.frame) == 160
+    assert "showing" not in fig.layout.title.text
+    assert fig.layout.title.text.startswith(HE_THEY + " \u2020")  # not converged
+
+
+def test_subsample_is_stratified_seeded_and_announced(he_they):
+    options = scatter.Options(max_points=50)
+    fig = scatter.build(he_they, options)
+    shown = traces_points(fig)
+    assert 0 < shown <= 50
+    assert f"showing {shown} of 160 points" in fig.layout.title.text
+    drawn = scatter.points(he_they, options).table
+    assert set(drawn["row"]) <= set(he_they.frame.index)
+    # Every feature class (stratum) keeps points.
+    assert set(he_they.frame.loc[drawn["row"], "feature_class_id"]) == set(he_they.frame["feature_class_id"])
+    assert drawn["row"].tolist() == scatter.points(he_they, options).table["row"].tolist()  # seeded
+
+
+def test_jitter_is_present_bounded_and_seeded(he_they):
+    options = scatter.Options()
+    table = scatter.points(he_they, options).table
+    offsets = table["x"] - np.round(table["x"])
+    assert np.all(np.abs(offsets) <= 0.15) and offsets.std() > 0.03
+    assert table["x"].tolist() == scatter.points(he_they, options).table["x"].tolist()
+    flat = scatter.points(he_they, scatter.Options(jitter_scale=0)).table
+    assert np.all(flat["x"] == np.round(flat["x"]))
+
+
+def test_neutral_rows_share_one_category(he_they):
+    grouped = scatter.points(he_they, scatter.Options()).categories
+    assert grouped == ["neutral", "he", "she", "they"]
+    split = scatter.points(he_they, scatter.Options(neutral_category=False)).categories
+    assert "was" in split and len(split) > 10  # each masked word its own category, as upstream
+
+
+def test_colours_follow_labels_and_mapping(he_they):
+    pts = scatter.points(he_they, scatter.Options())
+    assert pts.color_order == ["they", "0.0", "he"]  # training.json class names, numeric label order
+    renamed = scatter.points(he_they, scatter.Options(label_name_mapping={"0": "other", "1.0": "HE"},
+                                                     colors={"HE": "#000000"}))
+    assert renamed.color_order == ["they", "other", "HE"] and renamed.colors["HE"] == "#000000"
+
+
+def test_hover_never_nan_and_escapes_markup(hostile, he_they):
+    for data in (he_they, hostile):
+        hovers = scatter.points(data, scatter.Options()).table["hover"]
+        assert not any(NAN.search(h) for h in hovers)
+    fig = scatter.build(hostile, scatter.Options(run_labels={"evil": "<b>run</b>"}))
+    hovers = [h for trace in fig.data for h in trace.text]
+    texts = hovers + [trace.name for trace in fig.data] + [fig.layout.title.text]
+    assert not any("<script" in t for t in texts)
+    assert any("&lt;script&gt;alert('x')&lt;/script&gt; [MASK] &amp; more" in h for h in hovers)
+    assert any(trace.name == "&lt;script&gt;alert(1)&lt;/script&gt;" for trace in fig.data)
+    assert "&lt;b&gt;run&lt;/b&gt;" in fig.layout.title.text
+    # Rows without a template show their sentence instead.
+    assert sum("sat down" in h for h in hovers) >= 4
+    assert "1 rows without an encoded value left out" in fig.layout.title.text
+
+
+def test_hover_text_truncated_around_mask():
+    long = " ".join(f"word{i}" for i in range(60)) + " [MASK] " + " ".join(f"tail{i}" for i in range(60))
+    short = scatter.truncate_around_mask(long, 180)
+    assert "[MASK]" in short and len(short) <= 180
+    assert short.startswith("...") and short.endswith("...")
+    assert " word" in short and not re.search(r"\.\.\.\S*\d\S*\d{3}", short)  # cut at word boundaries
+    wrapped = scatter.wrap_html(short, 90)
+    assert all(len(line) <= 90 for line in wrapped.split("<br>"))
+    assert scatter.truncate_around_mask("short [MASK] text", 180) == "short [MASK] text"
+
+
+def test_html_export_is_standalone_and_safe(hostile):
+    page = export.figure_bytes(scatter.build(hostile, scatter.Options()), "html").decode()
+    assert "plotly.js" in page.lower() and len(page) > 1_000_000  # plotly.js inlined
+    assert 'src="https://cdn' not in page
+    assert "<script>alert" not in page
+
+
+@pytest.mark.skipif(export.chromium_path() is None, reason="no Chromium for kaleido")
+def test_png_export_through_kaleido(he_they):
+    png = export.figure_bytes(scatter.build(he_they, scatter.Options(max_points=40)), "png")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+
+
+def test_static_twin_has_the_same_points_and_legend_outside(he_they):
+    for options in (scatter.Options(), scatter.Options(max_points=50)):
+        fig = scatter.build_static(he_they, options)
+        ax = fig.axes[0]
+        drawn = sum(len(c.get_offsets()) for c in ax.collections)
+        assert drawn == traces_points(scatter.build(he_they, options))
+    FigureCanvasAgg(fig).draw()
+    renderer = fig.canvas.get_renderer()
+    legend = ax.get_legend().get_window_extent(renderer)
+    assert legend.x0 >= ax.get_window_extent(renderer).x1  # beside the data, never over it
+    assert "showing" in ax.get_title(loc="left")
+    plotly_legend = scatter.build(he_they, scatter.Options()).layout.legend
+    assert plotly_legend.x >= 1 and plotly_legend.xanchor == "left"
+
+
+def test_static_export_fallback_without_chromium(he_they, monkeypatch):
+    monkeypatch.setattr(export, "chromium_path", lambda: None)
+    svg = scatter.export(he_they, scatter.Options(), "svg").decode()
+    assert "<text" in svg and "Encoded value" in svg
+    assert scatter.export(he_they, scatter.Options(), "png")[:4] == b"\x89PNG"
+
+
+def test_table_lists_drawn_points(he_they):
+    frame = scatter.table(he_they, scatter.Options(max_points=30))
+    assert list(frame.columns) == ["row", "category", "x", "encoded", "color", "text"]
+    assert len(frame) == traces_points(scatter.build(he_they, scatter.Options(max_points=30)))

@@ -1,0 +1,174 @@
+"""Top-k Venn / UpSet: every region count drawn is gradiend's exact exclusive count, readable and uncovered."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+from gradiend_st.analysis.comparison import TopKComparison, compare_topk
+from gradiend_st.figures import venn
+from gradiend_st.figures.export import figure_bytes
+from gradiend_st.figures.venn_shapes import region_spots, shape_patches
+
+HE_THEY = "suite_pronouns/he__they"
+DAGGER = " \u2020"
+
+
+@pytest.fixture(scope="module")
+def all_runs(catalog):
+    """Top-k of every fixture run, computed once; subsets give the Venn data of any selection."""
+    return {key: compare_topk(catalog, catalog.ids(), "decoder-weight", topk)
+            for key, topk in (("decoder-weight|100", 100), ("decoder-weight|0.01", 0.01))}
+
+
+@pytest.fixture(scope="module")
+def statuses(catalog):
+    from gradiend_st.figures.heatmap import run_statuses
+
+    return run_statuses(catalog, catalog.ids())
+
+
+def venn_data(all_runs, statuses, key: str, ids: list[str]) -> venn.VennData:
+    full = all_runs[key]
+    sub = TopKComparison(full.part, full.topk, list(ids), {r: full.sets[r] for r in ids})
+    return venn.VennData(sub.part, sub.topk, list(ids), dict(zip(ids, sub.sizes, strict=True)), sub.regions(),
+                         {r: statuses[r] for r in ids})
+
+
+def drawn_counts(fig) -> dict[int, str]:
+    """{region bit mask: text} of every region count in the figure."""
+    return {int(t.get_gid().split("-")[1]): t.get_text() for ax in fig.axes for t in ax.texts
+            if (t.get_gid() or "").startswith("region-")}
+
+
+def expected_counts(entry) -> dict[int, int]:
+    ids = entry["model_ids"]
+    return {sum(1 << ids.index(m) for m in r["members"]): r["count"] for r in entry["regions"]}
+
+
+def test_load_matches_library_regions(catalog, expected_topk):
+    entry = expected_topk["venn"]["decoder-weight|100"]["3"]
+    data = venn.load(catalog, entry["model_ids"], venn.Options(topk=100))
+    assert data.regions == entry["regions"]
+    assert data.sizes == entry["set_sizes"]
+    frame = venn.table(data, venn.Options())
+    assert frame["count"].tolist() == [r["count"] for r in entry["regions"]]
+    assert frame["members"].tolist() == [" & ".join(r["members"]) for r in entry["regions"]]
+    with pytest.raises(ValueError, match="at least 2"):
+        venn.load(catalog, ["he_she", "he_she"], venn.Options())
+
+
+@pytest.mark.parametrize("key", ["decoder-weight|100", "decoder-weight|0.01"])
+@pytest.mark.parametrize("n", ["2", "3"])
+def test_two_and_three_sets_show_every_region(all_runs, statuses, expected_topk, key, n):
+    entry = expected_topk["venn"][key][n]
+    fig = venn.build(venn_data(all_runs, statuses, key, entry["model_ids"]), venn.Options())
+    expected = expected_counts(entry)
+    assert len(expected) == 2 ** int(n) - 1
+    assert drawn_counts(fig) == {mask: f"{count:,}" for mask, count in expected.items()}
+
+
+@pytest.mark.parametrize("key", ["decoder-weight|100", "decoder-weight|0.01"])
+@pytest.mark.parametrize("n", ["4", "5", "6"])
+def test_drawn_shapes_show_exact_counts_in_their_regions(all_runs, statuses, expected_topk, key, n):
+    entry = expected_topk["venn"][key][n]
+    fig = venn.build(venn_data(all_runs, statuses, key, entry["model_ids"]), venn.Options())
+    expected = expected_counts(entry)
+    drawn = drawn_counts(fig)
+    for mask, count in expected.items():
+        if count or int(n) < 6:  # 6 sets leave empty slivers blank, and say so
+            assert drawn.get(mask) == f"{count:,}", (mask, count)
+    assert all(text == f"{expected[mask]:,}" for mask, text in drawn.items())
+    # A count written inside the diagram lies in exactly the shapes of its region.
+    patches = shape_patches(int(n))
+    outlines = [p.get_path().transformed(p.get_patch_transform()) for p in patches]
+    for text in fig.axes[0].texts:
+        gid = text.get_gid() or ""
+        x, y = text.get_position()
+        if gid.startswith("region-") and 0 <= x <= 1:
+            inside = sum(1 << i for i, o in enumerate(outlines) if o.contains_point((x, y)))
+            assert inside == int(gid.split("-")[1])
+
+
+@pytest.mark.parametrize("n", ["4", "5", "6"])
+def test_counts_and_legend_never_overlap(all_runs, statuses, expected_topk, n):
+    entry = expected_topk["venn"]["decoder-weight|0.01"][n]
+    fig = venn.build(venn_data(all_runs, statuses, "decoder-weight|0.01", entry["model_ids"]), venn.Options())
+    FigureCanvasAgg(fig).draw()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    counts = [t for t in ax.texts if (t.get_gid() or "").startswith("region-")]
+    boxes = [t.get_window_extent(renderer) for t in counts]
+    for a, b in itertools.combinations(boxes, 2):
+        assert not a.overlaps(b)
+    legend = ax.get_legend().get_window_extent(renderer)
+    shapes = [p.get_window_extent(renderer) for p in ax.patches]
+    assert all(legend.y1 <= box.y0 + 1 for box in shapes)  # below every shape
+    assert all(not legend.overlaps(box) for box in boxes)
+    assert all(t.get_fontsize() >= venn.SMALLEST_INSIDE_FONT for t in counts)
+
+
+def test_marker_kept_on_mapped_labels(all_runs, statuses, expected_topk):
+    entry = expected_topk["venn"]["decoder-weight|100"]["6"]
+    data = venn_data(all_runs, statuses, "decoder-weight|100", entry["model_ids"])
+    fig = venn.build(data, venn.Options(run_labels={HE_THEY: "he/they suite"}))
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert "he/they suite" + DAGGER in legend
+    assert [label for label in legend if DAGGER in label] == ["he/they suite" + DAGGER]
+    plain = venn.build(data, venn.Options(highlight_non_convergence=False))
+    assert not any(DAGGER in t.get_text() for t in plain.axes[0].get_legend().get_texts())
+
+
+def test_three_set_names_carry_marker_and_sizes(all_runs, statuses):
+    ids = ["he_she", HE_THEY, "he_she_preprune"]
+    fig = venn.build(venn_data(all_runs, statuses, "decoder-weight|0.01", ids), venn.Options())
+    names = [t.get_text().replace("\n", "") for t in fig.axes[0].texts if t.get_gid() is None and t.get_text()]
+    assert f"{HE_THEY}{DAGGER} (k=369)" in names
+    assert "he_she_preprune (k=19)" in names
+
+
+def test_region_spots_cover_every_region():
+    for n in (4, 5, 6):
+        spots = region_spots(n)
+        assert sorted(spots) == list(range(1, 2 ** n))
+        assert all(spot.depth > 0 for spot in spots.values())
+
+
+def test_upset_for_seven_runs(all_runs, statuses, catalog):
+    ids = catalog.ids()[:7]
+    data = venn_data(all_runs, statuses, "decoder-weight|100", ids)
+    fig = venn.build(data, venn.Options(topk=100))
+    bars_ax = next(a for a in fig.axes if a.get_label() == "intersections")
+    heights = [int(round(p.get_height())) for p in bars_ax.patches]
+    regions = compare_topk(catalog, ids, "decoder-weight", 100).regions()
+    non_empty = [r for r in regions if r["count"]]
+    assert heights == sorted((r["count"] for r in non_empty), reverse=True)
+    assert f"all {len(non_empty)} non-empty intersections" in fig.get_suptitle()
+    # Each bar's dot column marks exactly its members.
+    matrix_ax = next(a for a in fig.axes if a.get_label() == "matrix")
+    ranked, _ = venn.upset_bars(data, venn.Options())
+    member_lines = [line for line in matrix_ax.lines]
+    for line, region in zip(member_lines, ranked, strict=True):
+        rows = sorted(ids.index(m) for m in region["members"])
+        assert line.get_ydata().tolist() == [rows[0], rows[-1]]
+    sizes_ax = next(a for a in fig.axes if a.get_label() == "set sizes")
+    assert [p.get_width() for p in sizes_ax.patches] == [100] * 7
+
+
+def test_upset_says_when_it_shows_fewer_bars(all_runs, statuses, catalog):
+    data = venn_data(all_runs, statuses, "decoder-weight|0.01", catalog.ids())
+    fig = venn.build(data, venn.Options(max_intersections=5))
+    bars_ax = next(a for a in fig.axes if a.get_label() == "intersections")
+    total = sum(1 for r in data.regions if r["count"])
+    assert len(bars_ax.patches) == 5
+    assert f"showing the 5 largest of {total} non-empty intersections" in fig.get_suptitle()
+    assert np.all(np.diff([p.get_height() for p in bars_ax.patches]) <= 0)
+
+
+def test_svg_has_text_and_literal_labels(all_runs, statuses):
+    data = venn_data(all_runs, statuses, "decoder-weight|100", ["he_she", "he_it"])
+    svg = figure_bytes(venn.build(data, venn.Options(run_labels={"he_she": "50% $he_she$"})), "svg").decode()
+    assert "<text" in svg and "50% $he_she$" in svg
