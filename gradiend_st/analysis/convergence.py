@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gradiend_st.io.seeds import SeedReport
-from gradiend_st.io.training import TrainingLog
+from gradiend_st.io.errors import RunReadError
+from gradiend_st.io.seeds import SeedReport, read_seed_report
+from gradiend_st.io.training import TrainingLog, read_training
 
 MARKER = " \u2020"  # " †", gradiend's non-convergence marker
 
@@ -41,3 +42,26 @@ def convergence_status(training: TrainingLog | None, seed_report: SeedReport | N
 
 def display_label(label: str, status: Convergence, highlight: bool = True) -> str:
     return label + (status.marker if highlight else "")
+
+
+def seed_report_of(run) -> SeedReport | None:
+    """The run's seeds/seed_report.json, or None (not a multi-seed run, or unreadable)."""
+    if run.kind != "run" or not run.seed_report_path.is_file():
+        return None
+    try:
+        return read_seed_report(run.seed_report_path)
+    except RunReadError:
+        return None
+
+
+def run_convergence(run, training: TrainingLog | None = None) -> Convergence:
+    """A discovered run's status from its own files (for any selection, FORMAT.md §10 item 2).
+
+    Pass `training` when the caller has read training.json already; unreadable files make the status unknown.
+    """
+    if training is None and run.training_path.is_file():
+        try:
+            training = read_training(run.training_path)
+        except RunReadError as exc:
+            return Convergence(None, f"unknown: {exc.problem}")
+    return convergence_status(training, seed_report_of(run))

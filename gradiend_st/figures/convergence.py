@@ -17,10 +17,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from gradiend_st.analysis.convergence import Convergence, convergence_status
-from gradiend_st.figures.style import MARKER, categorical_colors, new_figure, studio_style
+from gradiend_st.analysis.convergence import Convergence, run_convergence
+from gradiend_st.figures.style import MARKER, categorical_colors, new_figure, place_title, studio_style
 from gradiend_st.io.errors import RunReadError
-from gradiend_st.io.seeds import SeedReport, read_seed_report
 from gradiend_st.io.training import Series, TrainingLog, read_training
 
 EXPORT_FORMATS = ("png", "pdf", "svg")
@@ -97,7 +96,6 @@ def _load_run(catalog, run_id: str) -> RunCurves:
     if not run.training_path.is_file():
         raise RunReadError(run.training_path, "file not found (the run has not finished training?)")
     training = read_training(run.training_path)
-    report = _seed_report(run) if run.kind == "run" else None
     seed_ids, seed_logs = [], []
     if run.kind == "run":
         for seed_folder in _seed_folders(run.folder):
@@ -106,16 +104,7 @@ def _load_run(catalog, run_id: str) -> RunCurves:
                 seed_ids.append(f"{run_id}/seeds/{seed_folder.name}")
             except RunReadError:
                 continue  # one unreadable seed must not hide the run; the band says how many seeds it used
-    return RunCurves(run_id, training, convergence_status(training, report), seed_ids, seed_logs)
-
-
-def _seed_report(run) -> SeedReport | None:
-    if not run.seed_report_path.is_file():
-        return None
-    try:
-        return read_seed_report(run.seed_report_path)
-    except RunReadError:
-        return None
+    return RunCurves(run_id, training, run_convergence(run, training), seed_ids, seed_logs)
 
 
 def _seed_folders(run_folder: Path) -> list[Path]:
@@ -470,15 +459,6 @@ def _figure_legend(fig: Figure, handles, labels, loc: str | None, bbox, ncol: in
     where = placement.get(loc, loc if loc and loc.startswith("outside") else _outside(loc))
     default_ncol = 1 if "right" in where or "left" in where else min(len(labels), 4)
     return fig.legend(handles, labels, loc=where, ncol=ncol or default_ncol, fontsize=fontsize)
-
-
-def place_title(fig: Figure, title: str, fontsize: float, legend=None) -> None:
-    """The caption title as suptitle, or as the title of a legend placed above the axes: constrained layout
-    puts both at the top edge of the figure, where a suptitle would overlap the legend."""
-    if legend is not None and getattr(legend, "_outside_loc", None) == "upper":
-        legend.set_title(title, prop={"size": fontsize})
-    else:
-        fig.suptitle(title, fontsize=fontsize)
 
 
 def _outside(loc: str | None) -> str:

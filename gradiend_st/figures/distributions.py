@@ -17,12 +17,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from gradiend_st.analysis.convergence import Convergence, convergence_status
-from gradiend_st.figures.convergence import place_title
-from gradiend_st.figures.style import categorical_colors, new_figure, studio_style
+from gradiend_st.analysis.convergence import Convergence, run_convergence
+from gradiend_st.figures.style import categorical_colors, new_figure, place_title, studio_style
 from gradiend_st.io.encoded import describe_key, read_encoded
 from gradiend_st.io.errors import RunReadError
-from gradiend_st.io.seeds import read_seed_report
 from gradiend_st.io.training import read_training
 
 EXPORT_FORMATS = ("png", "pdf", "svg")
@@ -107,16 +105,11 @@ def load(catalog, run_ids: list[str], options: Options | None = None) -> Distrib
 
 
 def _status_and_source(run) -> tuple[Convergence, str | None]:
-    training = report = None
     try:
         training = read_training(run.training_path) if run.training_path.is_file() else None
     except RunReadError:
         training = None
-    try:
-        report = read_seed_report(run.seed_report_path) if run.kind == "run" and run.seed_report_path.is_file() else None
-    except RunReadError:
-        report = None
-    return convergence_status(training, report), training.source if training else None
+    return run_convergence(run, training), training.source if training else None
 
 
 # ----------------------------------------------------------------------------------------------- labels

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,11 +20,10 @@ from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from gradiend_st.analysis.comparison import compare_topk
-from gradiend_st.analysis.convergence import Convergence, convergence_status
+from gradiend_st.analysis.convergence import Convergence, run_convergence
 from gradiend_st.analysis.overlap import VALUES, overlap_matrix
 from gradiend_st.figures.style import new_figure, studio_style, with_marker
 from gradiend_st.io.discover import Catalog
-from gradiend_st.io.errors import RunReadError
 
 EXPORT_FORMATS = ("png", "pdf", "svg")
 SCALES = ("linear", "log", "sqrt", "power")
@@ -82,24 +80,8 @@ def load(catalog: Catalog, run_ids: list[str], options: Options,
 
 
 def run_statuses(catalog: Catalog, run_ids: list[str]) -> dict[str, Convergence]:
-    """Convergence of each run from its own files (works for any selection, §10 item 2); unreadable = unknown."""
-    return {rid: run_status(catalog, rid) for rid in run_ids}
-
-
-def run_status(catalog: Catalog, run_id: str) -> Convergence:
-    from gradiend_st.io.seeds import read_seed_report
-    from gradiend_st.io.training import read_training
-
-    run = catalog.get(run_id)
-    training = seed_report = None
-    try:
-        if Path(run.training_path).is_file():
-            training = read_training(run.training_path)
-        if run.kind == "run" and Path(run.seed_report_path).is_file():
-            seed_report = read_seed_report(run.seed_report_path)
-    except RunReadError as exc:
-        return Convergence(None, f"unknown: {exc.problem}")
-    return convergence_status(training, seed_report)
+    """Convergence of each run from its own files; unreadable = unknown."""
+    return {rid: run_convergence(catalog.get(rid)) for rid in run_ids}
 
 
 # ---------------------------------------------------------------------------------------------------------------

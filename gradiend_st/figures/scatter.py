@@ -17,9 +17,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from matplotlib.figure import Figure
 
-from gradiend_st.analysis.convergence import Convergence
+from gradiend_st.analysis.convergence import Convergence, run_convergence
 from gradiend_st.figures.export import ExportUnavailable, figure_bytes
-from gradiend_st.figures.heatmap import run_status
 from gradiend_st.figures.style import categorical_colors, new_figure, studio_style, with_marker
 from gradiend_st.io.discover import Catalog
 from gradiend_st.io.encoded import describe_key, read_encoded
@@ -83,7 +82,7 @@ def load(catalog: Catalog, run_ids: list[str] | str, options: Options) -> Scatte
     key = options.split or (DEFAULT_SPLIT if DEFAULT_SPLIT in files else next(iter(files)))
     if key not in files:
         raise RunReadError(run.folder, f"no encoded_values_{key}.csv (found: {', '.join(files)})")
-    return ScatterData(run_id=run_id, split=key, frame=read_encoded(files[key]), status=run_status(catalog, run_id),
+    return ScatterData(run_id=run_id, split=key, frame=read_encoded(files[key]), status=run_convergence(catalog.get(run_id)),
                        class_names=_class_names(run))
 
 

@@ -67,5 +67,14 @@ def categorical_colors(n: int, cmap: str | None = None) -> list[str]:
     return [mcolors.to_hex(cmap_obj(0.05 + 0.9 * i / (n - 1))) for i in range(n)]
 
 
+def place_title(fig: Figure, title: str, fontsize: float, legend=None) -> None:
+    """The caption title as suptitle, or as the title of a legend placed above the axes: constrained layout
+    puts both at the top edge of the figure, where a suptitle would overlap the legend."""
+    if legend is not None and getattr(legend, "_outside_loc", None) == "upper":
+        legend.set_title(title, prop={"size": fontsize})
+    else:
+        fig.suptitle(title, fontsize=fontsize)
+
+
 def with_marker(label: str, converged: bool | None, highlight: bool = True) -> str:
     return label + (MARKER if highlight and converged is False else "")
