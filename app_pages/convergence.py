@@ -1,0 +1,10 @@
+"""Training convergence: class means and correlation over steps, live while a run trains."""
+
+from gradiend_st.ui.view_page import ViewPage
+
+page = ViewPage("convergence")
+page.header()
+if page.ready():
+    page.pick_runs()
+    page.figure_panel()  # options, figure, downloads, copy as code
+    page.mapping_grids()  # labels, legend groups, colours: shared by every view

@@ -1,0 +1,10 @@
+"""Encoder distributions: split violins of one run's encoded values."""
+
+from gradiend_st.ui.view_page import ViewPage
+
+page = ViewPage("distributions")
+page.header()
+if page.ready():
+    page.pick_runs()
+    page.figure_panel()  # options, figure, downloads, copy as code
+    page.mapping_grids()  # labels, legend groups, colours: shared by every view

@@ -1,0 +1,10 @@
+"""Top-k overlap Venn (UpSet beyond 6 runs) of the selected runs."""
+
+from gradiend_st.ui.view_page import ViewPage
+
+page = ViewPage("venn")
+page.header()
+if page.ready():
+    page.pick_runs()
+    page.figure_panel()  # options, figure, downloads, copy as code
+    page.mapping_grids()  # labels, legend groups, colours: shared by every view

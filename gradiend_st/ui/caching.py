@@ -1,0 +1,117 @@
+"""Caching at the edge: discovery and each view's `load()`, keyed on strings that change when files change.
+
+`st.cache_data` hashes only a sample of big objects, so every key here is a string: run ids, the options that
+affect loading, and each file's (path, size, mtime). Big objects (the catalog, options, callbacks) are passed as
+`_`-prefixed arguments, which Streamlit does not hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+from types import ModuleType
+
+import streamlit as st
+
+from gradiend_st.io.discover import Catalog, discover
+
+# Options each view's load() reads (the rest only change drawing). Unknown views key on every option.
+LOAD_OPTIONS = {
+    "convergence": (),
+    "distributions": ("split",),
+    "scatter": ("split",),
+    "heatmap": ("part", "topk"),
+    "venn": ("part", "topk"),
+}
+
+
+def tree_key(root: str | Path) -> str:
+    """(path, size, mtime) of every file under `root`, hashed: changes when any run file changes."""
+    digest = hashlib.sha1()
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            digest.update(_stat_text(os.path.join(dirpath, name)).encode())
+    return digest.hexdigest()
+
+
+def run_files_key(catalog: Catalog, run_ids: list[str]) -> str:
+    """(path, size, mtime) of the files the views read for these runs (checkpoint, run folder, seeds)."""
+    parts = []
+    for rid in run_ids:
+        run = catalog.runs.get(rid)
+        if run is None:
+            parts.append(f"{rid}:missing")
+            continue
+        folders = {Path(run.checkpoint_dir), Path(run.folder)}
+        seeds = Path(run.folder) / "seeds"
+        if run.kind == "run" and seeds.is_dir():
+            folders.add(seeds)
+            folders.update(p for p in seeds.iterdir() if p.is_dir())
+        for folder in sorted(folders):
+            try:
+                names = sorted(os.listdir(folder))
+            except OSError:
+                continue
+            parts.extend(_stat_text(os.path.join(folder, n)) for n in names)
+    return hashlib.sha1("\n".join(parts).encode()).hexdigest()
+
+
+def _stat_text(path: str) -> str:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return f"{path}:gone"
+    return f"{path}:{info.st_size}:{info.st_mtime_ns}"
+
+
+@st.cache_resource(max_entries=8, show_spinner="Finding runs…")
+def _discover(root: str, tree: str) -> Catalog:  # noqa: ARG001 - `tree` is the cache key for file changes
+    return discover(Path(root))
+
+
+def catalog_for(root: str) -> Catalog:
+    """The catalog of `root`, rediscovered when any file under it changes. Shared read-only between sessions."""
+    return _discover(root, tree_key(root))
+
+
+def load_key(view: str, options) -> str:
+    values = asdict(options)
+    names = LOAD_OPTIONS.get(view)
+    picked = values if names is None else {n: values.get(n) for n in names}
+    # Type names are kept: topk 100 (k) and 100.0 are different requests.
+    return json.dumps({k: [type(v).__name__, v] for k, v in picked.items()}, sort_keys=True, default=str)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _load(view: str, run_ids: tuple[str, ...], options_key: str, files_key: str,  # noqa: ARG001 - cache keys
+          _module: ModuleType, _catalog: Catalog, _options, _computed: list):
+    # No Streamlit calls in here: a cached function may not touch elements created outside it (the progress bar),
+    # so a first load is computed by the caller, with progress, and handed in through `_computed`.
+    return _computed[0] if _computed else _module.load(_catalog, list(run_ids), _options)
+
+
+_seen_keys: dict[tuple, None] = {}  # keys already handed to the cache (insertion-ordered, bounded)
+
+
+def load_view(view: str, module: ModuleType, catalog: Catalog, run_ids: list[str], options, progress=None):
+    """`module.load(...)`, cached on (view, run ids, loading options, file identities).
+
+    A key not seen before is loaded here with `progress` (when load() takes one) and stored in the cache; later
+    calls are cache hits. (If the cache evicted an entry meanwhile, it is reloaded without a progress bar.)
+    """
+    keys = (view, tuple(run_ids), load_key(view, options), run_files_key(catalog, run_ids) + str(catalog.root))
+    computed = []
+    if keys not in _seen_keys:
+        kwargs = {}
+        if progress is not None and "progress" in inspect.signature(module.load).parameters:
+            kwargs["progress"] = progress
+        computed.append(module.load(catalog, list(run_ids), options, **kwargs))
+        _seen_keys[keys] = None
+        while len(_seen_keys) > 256:
+            _seen_keys.pop(next(iter(_seen_keys)))
+    return _load(*keys, module, catalog, options, computed)

@@ -1,0 +1,64 @@
+"""Shareable links: the selection, the shown run and a view's main options mirrored into `st.query_params`.
+
+`?runs=he_she&runs=she_they&topk=100&part=decoder-sum` on the Heatmap page opens that heatmap. Values are read once
+per session and view (a link is an entry point, not a second source of truth), then written back as things change.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+
+import streamlit as st
+
+from gradiend_st.ui import state
+
+MAIN_OPTIONS = ("topk", "part", "value", "percentages", "mode", "split", "color_by", "cluster", "scale", "cmap")
+
+
+def read_once(view: str, options_cls, catalog) -> None:
+    done = st.session_state.setdefault(state.LINKS_READ, set())
+    if view in done:
+        return
+    done.add(view)
+    params = st.query_params
+    runs = [rid for rid in params.get_all("runs") if rid in catalog.runs]
+    if runs:
+        state.set_selection(runs)
+    run = params.get("run")
+    if run in catalog.runs:
+        state.put(state.RUN, run)
+    if params.get("view", view) != view:
+        return  # options written by another view's page
+    names = {f.name for f in fields(options_cls)}
+    updates = {name: parse_value(params[name]) for name in MAIN_OPTIONS if name in names and name in params}
+    if updates:
+        state.set_view_options(view, {**state.view_options(view), **updates})
+
+
+def write(view: str, options, defaults, *, runs: list[str] | None, run: str | None) -> None:
+    wanted: dict[str, str | list[str]] = {"view": view}
+    if runs:
+        wanted["runs"] = list(runs)
+    if run:
+        wanted["run"] = run
+    for name in MAIN_OPTIONS:
+        if hasattr(options, name) and getattr(options, name) != getattr(defaults, name):
+            wanted[name] = format_value(getattr(options, name))
+    current = {key: st.query_params.get_all(key) if key == "runs" else st.query_params.get(key)
+               for key in st.query_params.keys()}  # noqa: SIM118 - QueryParams is not a dict
+    if current != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def format_value(value) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def parse_value(text: str):
+    """JSON numbers and booleans keep their type (topk 100 is k, 0.01 a fraction); anything else is a string."""
+    try:
+        value = json.loads(text)
+    except (json.JSONDecodeError, TypeError):
+        return text
+    return value if isinstance(value, (int, float, bool)) or value is None else text

@@ -1,0 +1,257 @@
+"""A view's Options dataclass as widgets, grouped Content / Labels / Layout / Typography.
+
+Widgets are derived from each field's name and type, so a view module only has to declare its Options. Fields the
+mapping grids fill (labels, groups, colours, order) are not shown here. Values live in
+`state.view_options(view)` (only what differs from the default); widgets are fed from it, so a preset or a shared
+link shows up in the widgets, and switching pages loses nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass, fields
+from types import ModuleType
+from typing import Any
+
+import streamlit as st
+
+from gradiend_st.analysis.topk import PARTS, parse_topk
+from gradiend_st.ui import state
+
+GROUPS = ("Content", "Labels", "Layout", "Typography")
+# Filled from the mapping grids (or not meant for a form): never shown as widgets.
+FROM_MAPPING = {"label_name_mapping", "class_label_mapping", "legend_name_mapping", "legend_group_mapping", "colors",
+                "paired_legend_labels", "violin_order", "run_labels", "row_label_mapping", "column_label_mapping",
+                "label_mapping", "pretty_groups", "hover_cols"}
+LAYOUT = {"figsize", "height", "width", "alpha", "patch_linewidth", "jitter_scale", "max_points", "max_intersections",
+          "order", "cluster"}
+LABELS = {"title", "highlight_non_convergence", "annot", "fmt", "hover_text_max_chars", "hover_text_line_chars"}
+CMAPS = ["viridis", "cividis", "magma", "plasma", "inferno", "Blues", "Greens", "Greys", "YlGnBu", "tab10", "tab20",
+         "Set2", "Dark2", "Paired", "Set1"]
+LEGEND_LOCS = [None, "right", "below", "above", "best", "upper left", "upper right", "lower left", "lower right"]
+
+
+@dataclass(frozen=True)
+class Widget:
+    kind: str  # toggle | choice | int | float | text | optional_text | optional_float | optional_int | topk | pair | title
+    choices: tuple = ()
+
+
+def _choices(name: str, module: ModuleType, context: dict) -> tuple | None:
+    """Known choices for GRADIEND parameter names; the view module's own constants where it has them."""
+    splits = tuple(context.get("splits") or ())
+    table: dict[str, Callable[[], tuple]] = {
+        "part": lambda: PARTS,
+        "value": lambda: ("intersection", "intersection_frac"),
+        "order": lambda: ("input", "name"),
+        "annot": lambda: ("auto", True, False),
+        "scale": lambda: tuple(getattr(module, "SCALES", ("linear", "log", "sqrt", "power"))),
+        "mode": lambda: tuple(getattr(module, "MODES", ("single", "overlay", "facet"))),
+        "class_spread": lambda: (None, "minmax", "iqr", "ci95"),
+        "seed_band": lambda: (None, "minmax", "iqr"),
+        "legend_loc": lambda: tuple(LEGEND_LOCS),
+        "plot_mean_by_feature_class": lambda: (None, True, False),
+        "split": lambda: (None, *splits),
+        "color_by": lambda: ("label", "source_id", "target_id", "type", "data_split", "feature_class_id"),
+        "x_col": lambda: (None, "factual_token", "source_token", "target_id", "source_id", "type", "data_split"),
+        "stratify_by": lambda: (None, "feature_class_id", "label", "source_id", "type"),
+    }
+    if name in table:
+        return table[name]()
+    if name == "cmap":
+        return None  # handled with the field default (None allowed or not)
+    return None
+
+
+def widget_for(field, module: ModuleType, context: dict) -> Widget | None:
+    name, kinds = field.name, _type_names(field.type)
+    if name in FROM_MAPPING:
+        return None
+    choices = _choices(name, module, context)
+    if choices is not None:
+        return Widget("choice", choices)
+    if name == "cmap":
+        return Widget("choice", ((None,) if "None" in kinds else ()) + tuple(CMAPS))
+    if name == "topk":
+        return Widget("topk")
+    if name == "title":
+        return Widget("title")
+    if name in ("figsize", "legend_bbox_to_anchor"):
+        return Widget("pair")
+    if kinds == {"bool"}:
+        return Widget("toggle")
+    if kinds == {"bool", "None"}:
+        return Widget("choice", (None, True, False))
+    if kinds == {"int"}:
+        return Widget("int")
+    if kinds in ({"float"}, {"int", "float"}):
+        return Widget("float")
+    if kinds in ({"float", "None"}, {"int", "float", "None"}):
+        return Widget("optional_float")
+    if kinds == {"int", "None"}:
+        return Widget("optional_int")
+    if kinds == {"str"}:
+        return Widget("text")
+    if kinds == {"str", "None"}:
+        return Widget("optional_text")
+    return None  # dicts, lists and unusual unions: set through presets only
+
+
+def _type_names(annotation: Any) -> set[str]:
+    text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", str(annotation))
+    names = set()
+    for part in text.replace("Optional[", "").replace("]", "").split("|"):
+        part = part.strip()
+        base = part.split("[")[0]
+        names.add({"NoneType": "None"}.get(base, base))
+    return names
+
+
+def group_of(name: str) -> str:
+    if "fontsize" in name or name.endswith("_font"):
+        return "Typography"
+    if name in LAYOUT or name.startswith(("legend_", "cbar")):
+        return "Layout"
+    if name in LABELS or "label" in name or "title" in name:
+        return "Labels"
+    return "Content"
+
+
+# ----------------------------------------------------------------------------------------------- rendering
+
+
+def render_options(view: str, module: ModuleType, *, key: str, context: dict | None = None):
+    """Widgets for every shown field, in tabs per group; returns the Options with the user's values."""
+    context = context or {}
+    options_cls = module.Options
+    defaults = options_cls()
+    stored = state.view_options(view)
+    values = {}
+    specs = [(f, widget_for(f, module, context)) for f in fields(options_cls)]
+    by_group = {g: [(f, w) for f, w in specs if w is not None and group_of(f.name) == g] for g in GROUPS}
+    tabs = st.tabs([g for g in GROUPS if by_group[g]])
+    version = state.version(f"options.{view}")
+    for tab, group in zip(tabs, [g for g in GROUPS if by_group[g]], strict=True):
+        with tab:
+            for f, widget in by_group[group]:
+                default = getattr(defaults, f.name) if f.default is not MISSING or f.default_factory is not MISSING else None
+                current = stored.get(f.name, default)
+                wkey = f"{key}.opt.{f.name}.{version}"
+                value = _render_widget(f.name, widget, current, default, wkey)
+                values[f.name] = value
+    changed = {name: value for name, value in values.items() if value != getattr(defaults, name)}
+    # Keep values the form cannot show (e.g. dicts from a preset) and store the rest.
+    kept = {k: v for k, v in stored.items() if k not in values}
+    state.view_options(view).clear()
+    state.view_options(view).update({**kept, **changed})
+    return options_from_values(options_cls, {**kept, **changed})
+
+
+def options_from_values(options_cls, values: dict):
+    known = {f.name for f in fields(options_cls)}
+    return options_cls(**{k: v for k, v in values.items() if k in known})
+
+
+def _label(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def _render_widget(name: str, widget: Widget, current, default, wkey: str):
+    """One widget fed from `current`; returns the new value (or `current` when the input does not parse)."""
+    label = _label(name)
+    kind = widget.kind
+    if kind == "toggle":
+        _seed(wkey, bool(current))
+        return st.toggle(label, key=wkey)
+    if kind == "choice":
+        # The widget holds an index: a selectbox treats None as "nothing chosen", but None is a real choice here.
+        choices = list(widget.choices)
+        if current not in choices:
+            choices.append(current)
+        _seed(wkey, choices.index(current))
+        index = st.selectbox(label, range(len(choices)), key=wkey, format_func=lambda i: _choice_text(choices[i]))
+        return choices[index if index is not None else choices.index(current)]
+    if kind == "int":
+        _seed(wkey, int(current))
+        return int(st.number_input(label, step=1, key=wkey))
+    if kind == "float":
+        _seed(wkey, float(current))
+        return float(st.number_input(label, step=_step(default), format="%g", key=wkey))
+    if kind in ("optional_float", "optional_int", "optional_text", "text", "topk", "pair"):
+        return _text_widget(label, kind, current, default, wkey)
+    if kind == "title":
+        return _title_widget(label, current, wkey)
+    raise ValueError(f"unknown widget kind {kind}")
+
+
+def _seed(wkey: str, value) -> None:
+    """Feed a widget from canonical state (before it is created this run)."""
+    if wkey not in st.session_state:
+        st.session_state[wkey] = value
+
+
+def _step(default) -> float:
+    return 0.05 if isinstance(default, float) and abs(default) < 2 else 1.0
+
+
+def _choice_text(value) -> str:
+    return {None: "automatic", True: "yes", False: "no"}.get(value, str(value)) if not isinstance(value, str) else value
+
+
+def _text_widget(label: str, kind: str, current, default, wkey: str):
+    _seed(wkey, _to_text(current))
+    hint = {"topk": "an integer k, or a fraction in (0, 1] of input_dim", "pair": "two numbers, e.g. 6, 4",
+            "optional_float": "a number", "optional_int": "a whole number"}.get(kind)
+    text = st.text_input(label, key=wkey, placeholder="automatic" if default is None else None, help=hint)
+    try:
+        return _parse(kind, text)
+    except ValueError as exc:
+        st.caption(f":red[{label}: {exc}; kept {current!r}]")
+        return current
+
+
+def _to_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
+    return str(value)
+
+
+def _parse(kind: str, text: str):
+    text = text.strip()
+    if kind == "topk":
+        return parse_topk(text)
+    if kind == "text":
+        return text
+    if not text:
+        return None
+    if kind == "optional_text":
+        return text
+    if kind == "optional_int":
+        return int(text)
+    if kind == "optional_float":
+        return float(text)
+    if kind == "pair":
+        parts = [float(p) for p in text.replace(";", ",").replace("x", ",").split(",") if p.strip()]
+        if len(parts) != 2 or min(parts) <= 0:
+            raise ValueError("expected two positive numbers")
+        return parts
+    raise ValueError(kind)
+
+
+def _title_widget(label: str, current, wkey: str):
+    """title: True (automatic), False (none) or a string."""
+    mode_key, text_key = f"{wkey}.mode", f"{wkey}.text"
+    _seed(mode_key, "custom" if isinstance(current, str) else ("automatic" if current else "none"))
+    _seed(text_key, current if isinstance(current, str) else "")
+    mode = st.segmented_control(label, ["automatic", "none", "custom"], key=mode_key) or "automatic"
+    if mode == "custom":
+        return st.text_input("custom title", key=text_key, label_visibility="collapsed", placeholder="Title") or True
+    return mode == "automatic"
+
+
+def describe(values: dict) -> str:
+    """Compact JSON of changed options (for captions and links)."""
+    return json.dumps(values, sort_keys=True, default=str)

@@ -1,0 +1,35 @@
+"""The Runs page: the overview grid (whose ticks are the selection) and the shared mapping grids."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from gradiend_st.ui.grids import render_mapping_grids
+from gradiend_st.ui.overview import render_overview
+from gradiend_st.ui.view_page import current_catalog
+
+
+class RunsPage:
+    def __init__(self, key: str = "runs"):
+        self.key = key
+        self.catalog = None
+
+    def header(self) -> None:
+        st.title("Runs")
+        st.caption("Every GRADIEND run found under the chosen folder, with unreadable files listed by reason. "
+                   "Tick runs to compare them in the Heatmap, Venn and convergence overlay.")
+
+    def ready(self) -> bool:
+        self.catalog = current_catalog()
+        if self.catalog is None:
+            return False
+        if not self.catalog.runs and not self.catalog.errors:
+            st.info("No GRADIEND runs in this folder. Open another folder, upload runs or open the demo (sidebar).")
+            return False
+        return True
+
+    def overview(self) -> None:
+        render_overview(self.catalog, key=f"{self.key}.overview")
+
+    def mapping_grids(self) -> None:
+        render_mapping_grids(None, key=self.key)
