@@ -157,3 +157,52 @@ def _py(value) -> str:
     if isinstance(value, tuple):
         value = list(value)
     return repr(value)
+
+
+# ---------------------------------------------------------------------------------------------- headless render
+
+SINGLE_RUN_VIEWS = ("distributions", "scatter")
+SELECTION_VIEWS = ("heatmap", "venn")
+
+
+def runs_for(view: str, catalog, run_ids: list[str] | None, preset: Preset) -> list[str]:
+    """The runs a headless render draws: --runs, else the preset's run / selection, else the app's defaults."""
+    if run_ids:
+        missing = [rid for rid in run_ids if rid not in catalog.runs]
+        if missing:
+            raise KeyError(f"no run '{missing[0]}' under {catalog.root.name}")
+        if view in SINGLE_RUN_VIEWS and len(run_ids) != 1:
+            raise ValueError(f"the {view} view draws one run; pass one --runs ID")
+        return list(run_ids)
+    if view in SELECTION_VIEWS:
+        chosen = [rid for rid in preset.selection if rid in catalog.runs]
+        return chosen or catalog.ids("run")
+    candidates = [rid for rid, run in catalog.runs.items() if view not in SINGLE_RUN_VIEWS or run.encoded]
+    if preset.run in candidates:
+        return [preset.run]
+    if not candidates:
+        raise ValueError(f"no run under {catalog.root.name} has what the {view} view needs")
+    return candidates[:1]
+
+
+def render_figure(catalog, view: str, *, run_ids: list[str] | None = None, preset: Preset | None = None,
+                  fmt: str = "png", dpi: int = 200) -> bytes:
+    """The view as file bytes, exactly as the app draws it with the same preset (labels, groups, options)."""
+    from gradiend_st.figures import registry
+    from gradiend_st.figures.export import figure_bytes
+    from gradiend_st.mapping import merge, to_options
+
+    preset = preset or Preset()
+    module = registry.view_module(view)
+    formats = tuple(getattr(module, "EXPORT_FORMATS", ("png", "pdf", "svg")))
+    if fmt not in formats:
+        raise ValueError(f"the {view} view exports {', '.join(formats)}, not {fmt}")
+    options = registry.options_from_dict(view, preset.views.get(view))
+    ids = runs_for(view, catalog, run_ids, preset)
+    data = module.load(catalog, ids, options)
+    mapping = merge(preset.mapping, catalog, ids)
+    full = to_options(view, options, mapping, ids, label_values=getattr(data, "class_names", None))
+    own_export = getattr(module, "export", None)
+    if callable(own_export):
+        return own_export(data, full, fmt)
+    return figure_bytes(module.build(data, full), fmt, dpi=dpi)

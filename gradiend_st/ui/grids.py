@@ -22,13 +22,19 @@ TIPS = {"group": "Legend group (classes) or heatmap group (runs)", "color": "#rr
 
 def aggrid_available() -> bool:
     """AG Grid needs a browser: not under AppTest, not when the user chose plain tables, not when missing."""
-    if state.get(state.PLAIN_GRIDS) or st.get_option("global.appTest"):
+    if state.get(state.PLAIN_GRIDS) or under_apptest():
         return False
     try:
         import st_aggrid  # noqa: F401
     except ImportError:
         return False
     return True
+
+
+def under_apptest() -> bool:
+    from streamlit import config  # AppTest patches config.get_option (st.get_option does not see it)
+
+    return bool(config.get_option("global.appTest"))
 
 
 def grid_height(n_rows: int, *, max_rows: int = 10) -> int:
@@ -40,7 +46,7 @@ def render_mapping_grids(run_ids: list[str] | None, *, key: str) -> None:
     st.subheader("Labels, legend groups and colours", divider="gray")
     st.caption("Shared by every view and every run: a row for a label a run does not have is simply unused. "
                "Edits redraw the figures at once.")
-    if not aggrid_available() and not st.get_option("global.appTest") and not state.get(state.PLAIN_GRIDS):
+    if not aggrid_available() and not under_apptest() and not state.get(state.PLAIN_GRIDS):
         st.info("AG Grid is not installed: using plain tables.", icon=":material/table:")
     left, right = st.columns(2, gap="medium")
     with left:

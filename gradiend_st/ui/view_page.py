@@ -172,8 +172,9 @@ def figure_panel(view: str, module: ModuleType, catalog, focus: str | None, key:
         if shown:
             render_download_bar(view, module, data, full, run_ids, key=key)
             render_code(view, full, run_ids, catalog)
-    links.write(view, options, module.Options(), runs=run_ids if info.runs != "one" else None,
-                run=focus if len(run_ids) <= 1 else None)
+    from_selection = info.runs == "selection" or (info.runs == "one_or_selection" and run_ids != [focus])
+    links.write(view, options, module.Options(), runs=run_ids if from_selection else None,
+                run=None if from_selection else focus)
 
 
 def runs_for(info: ViewInfo, options, catalog, focus: str | None) -> list[str]:

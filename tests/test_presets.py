@@ -1,0 +1,167 @@
+"""Presets: JSON round trip, copy-as-code snippets, and `gradiend-st render` drawing what the app draws."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from gradiend_st.demo import DEMO_ROOT
+from gradiend_st.figures import registry
+from gradiend_st.io.discover import discover
+from gradiend_st.mapping import ClassLabel, Mapping, RunLabel
+from gradiend_st.presets import Preset, PresetError, as_code, options_to_dict, render_figure, runs_for
+
+MAGIC = {"png": b"\x89PNG\r\n\x1a\n", "pdf": b"%PDF", "svg": b"<?xml"}
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return discover(DEMO_ROOT)
+
+
+def sample_preset() -> Preset:
+    return Preset(
+        mapping=Mapping(runs=[RunLabel("he_she", "Masc vs fem"), RunLabel("she_they", "Fem vs plural")],
+                        classes=[ClassLabel("he", "HE-renamed", "", "#123456", 1), ClassLabel("she", "SHE-renamed")]),
+        views={"heatmap": {"topk": 100, "part": "decoder-sum", "percentages": True},
+               "venn": {"topk": 0.01, "part": "encoder-weight"},
+               "convergence": {"class_spread": "minmax", "figsize": [6.0, 4.0]}},
+        selection=["he_she", "she_they", "he_it"],
+        run="he_she",
+    )
+
+
+def test_round_trip_keeps_types():
+    preset = sample_preset()
+    text = preset.to_json()
+    back = Preset.from_json(text)
+    assert back == preset
+    assert isinstance(back.views["heatmap"]["topk"], int) and isinstance(back.views["venn"]["topk"], float)
+    assert Preset.from_json(text.encode("utf-8")) == preset
+
+
+def test_full_options_survive_json():
+    options = registry.view_module("heatmap").Options(topk=1.0, figsize=(4.0, 3.0))
+    values = json.loads(json.dumps(options_to_dict(options)))
+    restored = registry.options_from_dict("heatmap", values)
+    assert restored.topk == 1.0 and isinstance(restored.topk, float), "1.0 (all dims) must not become 1 (one dim)"
+    assert list(restored.figsize) == [4.0, 3.0]
+
+
+@pytest.mark.parametrize("text, words", [
+    ("{not json", "not JSON"),
+    ("[]", "not a GRADIEND Studio preset"),
+    ('{"gradiend_studio_preset": 99}', "version 99"),
+    ('{"gradiend_studio_preset": 1, "views": {"heatmap": 3}}', "'views'"),
+    ('{"gradiend_studio_preset": 1, "selection": "he_she"}', "'selection'"),
+])
+def test_bad_presets_are_one_line_errors(text, words):
+    with pytest.raises(PresetError) as exc:
+        Preset.from_json(text)
+    assert words in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_unknown_option_names_are_ignored_so_old_presets_load():
+    options = registry.options_from_dict("heatmap", {"topk": 10, "retired_option": 1})
+    assert options.topk == 10
+
+
+# ----------------------------------------------------------------------------------------------- copy as code
+
+
+def test_heatmap_code_is_the_gradiend_call():
+    module = registry.view_module("heatmap")
+    options = module.Options(topk=100, part="decoder-sum", cluster=True, run_labels={"he_she": "Masc vs fem"},
+                             pretty_groups={"g": ["he_she"]})
+    code = as_code("heatmap", options, ["he_she", "she_they"], root="/data/runs",
+                   checkpoints={"he_she": "he_she/model", "she_they": "she_they/model"})
+    assert "from gradiend.visualizer import plot_topk_overlap_heatmap" in code
+    assert "'Masc vs fem': ModelWithGradiend.from_pretrained(f\"{root}/he_she/model\")" in code
+    assert "plot_topk_overlap_heatmap(models, topk=100, part='decoder-sum', value='intersection', percentages=False" in code
+    assert "cluster=True" in code and "pretty_groups={'g': ['Masc vs fem']}" in code
+    assert "run_labels" not in code.split("# studio-only")[0].split("models = {")[1].split("}")[-1]
+    compile(code, "snippet", "exec")
+
+
+def test_trainer_views_use_the_trainer_methods():
+    module = registry.view_module("distributions")
+    code = as_code("distributions", module.Options(legend_name_mapping={"he": "HE"}, legend_loc="below"), ["he_she"])
+    assert "trainer.plot_encoder_distributions(legend_name_mapping={'he': 'HE'}, legend_loc='below')" in code
+    compile(code, "snippet", "exec")
+    conv = as_code("convergence", registry.view_module("convergence").Options(mode="overlay"), ["a", "b"])
+    assert "studio-only options not in gradiend: mode" in conv
+
+
+# ----------------------------------------------------------------------------------------------- render
+
+
+def test_runs_for_follows_the_app_rules(demo):
+    preset = sample_preset()
+    assert runs_for("heatmap", demo, None, preset) == ["he_she", "she_they", "he_it"]
+    assert runs_for("heatmap", demo, None, Preset()) == demo.ids("run")
+    assert runs_for("scatter", demo, None, preset) == ["he_she"]
+    with pytest.raises(ValueError, match="draws one run"):
+        runs_for("distributions", demo, ["he_she", "she_they"], preset)
+    with pytest.raises(KeyError):
+        runs_for("venn", demo, ["nope", "he_she"], preset)
+
+
+@pytest.mark.parametrize("view, fmt", [("heatmap", "svg"), ("venn", "pdf"), ("convergence", "png"),
+                                       ("distributions", "svg"), ("scatter", "html")])
+def test_render_each_view(demo, view, fmt):
+    data = render_figure(demo, view, preset=sample_preset(), fmt=fmt)
+    assert len(data) > 2000
+    if fmt in MAGIC:
+        assert data.startswith(MAGIC[fmt]) or (fmt == "svg" and b"<svg" in data[:500])
+    else:
+        assert b"<html" in data[:500].lower()
+
+
+def test_render_applies_the_preset_labels(demo):
+    svg = render_figure(demo, "heatmap", preset=sample_preset(), fmt="svg").decode()
+    assert "Masc vs fem" in svg and "Fem vs plural" in svg
+    svg = render_figure(demo, "distributions", run_ids=["he_she"], preset=sample_preset(), fmt="svg").decode()
+    assert "HE-renamed" in svg and "#123456" in svg
+
+
+def test_render_refuses_a_format_the_view_lacks(demo):
+    with pytest.raises(ValueError, match="exports"):
+        render_figure(demo, "heatmap", fmt="html")
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "gradiend_st.cli", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_cli_render_with_a_preset(tmp_path):
+    preset = tmp_path / "preset.json"
+    preset.write_text(sample_preset().to_json())
+    out = tmp_path / "heatmap.svg"
+    result = run_cli("render", str(DEMO_ROOT), "--view", "heatmap", "--preset", str(preset), "--format", "svg",
+                     "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    svg = out.read_text()
+    assert "Masc vs fem" in svg and "Top-100" in svg
+    png = tmp_path / "venn.png"
+    result = run_cli("render", str(DEMO_ROOT), "--view", "venn", "--runs", "he_she", "she_they", "--preset", str(preset),
+                     "-o", str(png))
+    assert result.returncode == 0, result.stderr
+    assert png.read_bytes().startswith(MAGIC["png"])
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--view", "heatmap", "--runs", "nope"], "no run 'nope'"),
+    (["--view", "heatmap", "--format", "html"], "exports png, pdf, svg"),
+    (["--view", "distributions", "--runs", "he_she", "she_they"], "draws one run"),
+    (["--view", "heatmap", "--preset", "MISSING"], "preset"),
+])
+def test_cli_render_errors_are_one_line(tmp_path, args, words):
+    args = [a.replace("MISSING", str(tmp_path / "missing.json")) for a in args]
+    result = run_cli("render", str(DEMO_ROOT), *args, "-o", str(tmp_path / "out.png"))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0], result.stderr
+    assert not (tmp_path / "out.png").exists()
