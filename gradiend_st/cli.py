@@ -13,6 +13,7 @@ from pathlib import Path
 
 from gradiend_st import __version__
 from gradiend_st.analysis.topk import PARTS, parse_topk
+from gradiend_st.figures.registry import VIEWS
 
 
 class CliError(Exception):
@@ -79,6 +80,15 @@ def _parser() -> argparse.ArgumentParser:
     pack.add_argument("-o", "--output", required=True, type=Path)
     pack.add_argument("--force", action="store_true", help="overwrite an existing output file")
     pack.set_defaults(handler=cmd_pack)
+    render = sub.add_parser("render", parents=[common], help="draw one view to a file (as the app does; --preset from it)")
+    render.add_argument("root")
+    render.add_argument("--view", required=True, choices=VIEWS)
+    render.add_argument("--runs", nargs="+", metavar="ID", help="default: the preset's selection/run, else the app's")
+    render.add_argument("--preset", type=Path, help="a preset saved in the app (labels, groups, colours, options)")
+    render.add_argument("--format", choices=("png", "pdf", "svg", "html"), help="default: from -o's suffix, else png")
+    render.add_argument("--dpi", type=int, default=200, help="PNG resolution (default 200)")
+    render.add_argument("-o", "--output", required=True, type=Path)
+    render.set_defaults(handler=cmd_render)
     parser.set_defaults(debug=False)
     return parser
 
@@ -188,6 +198,28 @@ def cmd_pack(args) -> int:
                                progress=_progress_line)
     size = args.output.stat().st_size
     print(f"{args.output}: {len(manifest['runs'])} runs, {size / 1e6:.1f} MB")
+    return 0
+
+
+def cmd_render(args) -> int:
+    from gradiend_st.presets import Preset, PresetError, render_figure
+
+    fmt = args.format or args.output.suffix.lstrip(".").lower() or "png"
+    if fmt not in ("png", "pdf", "svg", "html"):
+        raise CliError(f"cannot tell the format from '{args.output.name}': pass --format png|pdf|svg|html")
+    if not args.output.parent.is_dir():
+        raise CliError(f"{args.output.parent}: output folder not found")
+    preset = Preset()
+    if args.preset:
+        try:
+            preset = Preset.from_json(args.preset.read_bytes())
+        except OSError as exc:
+            raise CliError(f"{args.preset}: cannot read the preset ({exc.strerror or exc})") from None
+        except PresetError as exc:
+            raise CliError(f"{args.preset}: {exc}") from None
+    data = render_figure(_catalog(args.root), args.view, run_ids=args.runs, preset=preset, fmt=fmt, dpi=args.dpi)
+    args.output.write_bytes(data)  # render output may replace an earlier rendering
+    print(f"{args.output} ({fmt}, {len(data):,} bytes)")
     return 0
 
 
