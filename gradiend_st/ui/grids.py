@@ -58,26 +58,24 @@ def render_mapping_grids(run_ids: list[str] | None, *, key: str) -> None:
 
 
 def render_run_grid(run_ids: list[str] | None, *, key: str) -> None:
-    current = state.mapping()
-    frame = mp.runs_frame(current, run_ids)
-    edited = _grid(frame, key=f"{key}.{state.version('runs')}", editable=["display", "group", "color"])
-    if edited is not None:
-        updated = mp.runs_from_frame(current, edited)
-        if updated != current:
-            state.set_mapping(updated, from_grid="runs" if aggrid_available() else None)
-            st.rerun()
+    frame = mp.runs_frame(state.mapping(), run_ids)
+    _grid(frame, key=f"{key}.{state.version('runs')}", editable=["display", "group", "color"],
+          apply=lambda edited: _store(mp.runs_from_frame(state.mapping(), edited), "runs"))
 
 
 def render_class_grid(*, key: str) -> None:
-    current = state.mapping()
-    frame = mp.classes_frame(current)
-    edited = _grid(frame, key=f"{key}.{state.version('classes')}", editable=["display", "group", "color", "order"])
-    if edited is not None:
-        updated = mp.classes_from_frame(current, edited)
-        if updated != current:
-            state.set_mapping(updated, from_grid="classes" if aggrid_available() else None)
-            st.rerun()
+    frame = mp.classes_frame(state.mapping())
+    _grid(frame, key=f"{key}.{state.version('classes')}", editable=["display", "group", "color", "order"],
+          apply=lambda edited: _store(mp.classes_from_frame(state.mapping(), edited), "classes"))
     _add_label_form(key)
+
+
+def _store(updated: mp.Mapping, grid: str) -> bool:
+    """Keep an edit; AG Grid already shows it, a data_editor is re-created from the mapping (no double edits)."""
+    if updated == state.mapping():
+        return False
+    state.set_mapping(updated, from_grid=grid if aggrid_available() else None)
+    return True
 
 
 def _add_label_form(key: str) -> None:
@@ -97,18 +95,20 @@ class _NoCatalog:
 # ----------------------------------------------------------------------------------------------- backends
 
 
-def _grid(frame: pd.DataFrame, *, key: str, editable: list[str]) -> pd.DataFrame | None:
-    """The frame as the user left it (None when the grid has not reported yet).
+def _grid(frame: pd.DataFrame, *, key: str, editable: list[str], apply) -> None:
+    """Show the grid; `apply(edited_frame)` stores an edit in the canonical mapping.
 
-    A data_editor is re-created from the mapping after each edit (its key changes), so its pending edits are
-    never applied twice; AG Grid simply receives the new data.
+    AG Grid reports edits through a callback, which Streamlit runs before the next script run: the figures above
+    the grid are drawn once, already with the new labels. The data_editor fallback applies its result after the
+    fact and reruns.
     """
     if aggrid_available():
-        return _aggrid(frame, key=key, editable=editable)
-    return _data_editor(frame, key=key, editable=editable)
+        _aggrid(frame, key=key, editable=editable, apply=apply)
+    elif apply(_data_editor(frame, key=key, editable=editable)):
+        st.rerun()
 
 
-def _aggrid(frame: pd.DataFrame, *, key: str, editable: list[str]) -> pd.DataFrame | None:
+def _aggrid(frame: pd.DataFrame, *, key: str, editable: list[str], apply) -> None:
     from st_aggrid import AgGrid
 
     column_defs = []
@@ -130,14 +130,16 @@ def _aggrid(frame: pd.DataFrame, *, key: str, editable: list[str]) -> pd.DataFra
         "headerHeight": HEADER_PX - 4,
     }
     data = frame.astype(object).where(frame.notna(), None)
-    response = AgGrid(data, gridOptions=grid_options, height=grid_height(len(frame)), key=key,
-                      update_on=["cellValueChanged"], allow_unsafe_jscode=False, theme="streamlit",
-                      show_toolbar=False, show_search=False, show_download_button=False,
-                      data_return_mode="AS_INPUT", custom_css={".studio-editable": {"background-color": "#f3f8fb"}})
-    returned = response.data
-    if returned is None or not isinstance(returned, pd.DataFrame) or returned.empty and not frame.empty:
-        return None
-    return returned.reindex(columns=frame.columns)
+
+    def on_edit(response) -> None:
+        returned = response.data
+        if isinstance(returned, pd.DataFrame) and not (returned.empty and not frame.empty):
+            apply(returned.reindex(columns=frame.columns))
+
+    AgGrid(data, gridOptions=grid_options, height=grid_height(len(frame)), key=key, callback=on_edit,
+           update_on=["cellValueChanged"], allow_unsafe_jscode=False, theme="streamlit",
+           show_toolbar=False, show_search=False, show_download_button=False,
+           data_return_mode="AS_INPUT", custom_css={".studio-editable": {"background-color": "#f3f8fb"}})
 
 
 def _data_editor(frame: pd.DataFrame, *, key: str, editable: list[str]) -> pd.DataFrame | None:

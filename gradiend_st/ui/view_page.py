@@ -288,8 +288,19 @@ def figure_texts(fig) -> list[str]:
 
 
 def _alt(view: str, texts: list[str]) -> str:
-    shown = ", ".join(texts[:60])
+    """Words first (title, labels, legend), then the numbers: what a screen reader should hear first."""
+    words = [t for t in texts if not _is_number(t)]
+    numbers = [t for t in texts if _is_number(t)]
+    shown = ", ".join((words + numbers)[:80])
     return f"{VIEWS[view].title}: {shown}"[:1500]
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text.replace(",", "").replace("\u2212", "-"))
+    except ValueError:
+        return False
+    return True
 
 
 def _close(fig: Figure) -> None:
