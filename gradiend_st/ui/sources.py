@@ -170,6 +170,7 @@ def open_uploaded_folder(files: list) -> None:
 
 
 def render_source_picker(catalog_summary: str | None = None) -> None:
+    clean_stale_once()  # upload folders left by a crashed server go at the first page view
     source = current()
     st.markdown("**Runs**")
     st.caption(f"{_source_text(source)}" + (f" · {catalog_summary}" if catalog_summary else ""))
