@@ -94,6 +94,8 @@ def render_overview(catalog: Catalog, *, key: str = "overview") -> None:
         column_config={
             "select": st.column_config.CheckboxColumn("✓", help="Select for the comparison views", width="small"),
             "id": st.column_config.TextColumn("run", width="medium"),
+            **{c: st.column_config.Column(c.replace("_", " "), width="small")
+               for c in ("kind", "pruned", "seeds", "steps", "converged")},
             "input_dim": st.column_config.NumberColumn("input_dim", format="localized"),
             "best_corr": st.column_config.NumberColumn("best corr", format="%.3f"),
             "best_step": st.column_config.NumberColumn("best step"),
