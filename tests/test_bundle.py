@@ -110,3 +110,24 @@ def test_hostile_bundle_contents(tmp_path):
     (root / bundle.MANIFEST).write_text('{"runs": 5}')
     with pytest.raises(RunReadError, match="bundle manifest has no 'runs' object"):
         discover(root)
+
+
+def test_bundle_zip_is_accepted_as_root(tmp_path, capsys, catalog, expected_topk):
+    bundle.pack(catalog, catalog.ids("run"), tmp_path / "all.zip", parts=["encoder-weight"], topk_max=500)
+    entry = expected_topk["venn"]["encoder-weight|0.01"]["5"]
+    assert main(["venn", str(tmp_path / "all.zip"), "--runs", *entry["model_ids"], "--part", "encoder-weight",
+                 "--topk", "0.01", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["regions"] == entry["regions"]
+    assert main(["runs", str(tmp_path / "all.zip"), "--json"]) == 0
+    listed = {r["id"]: r for r in json.loads(capsys.readouterr().out)["runs"]}
+    assert listed["he_she"]["format"] == "bundle" and listed["he_she"]["bundle"] == {"encoder-weight": 500}
+
+
+def test_hostile_zip_root_is_refused_in_one_line(tmp_path, capsys):
+    evil = tmp_path / "evil.zip"
+    with zipfile.ZipFile(evil, "w") as archive:
+        archive.writestr("../escaped.txt", "x")
+    assert main(["runs", str(evil)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "../escaped.txt" in err and "Traceback" not in err
+    assert not (tmp_path.parent / "escaped.txt").exists()

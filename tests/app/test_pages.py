@@ -201,3 +201,25 @@ def test_root_from_the_environment(monkeypatch):
     source = at.session_state["studio.source"]
     assert source.kind == "folder"
     assert sorted(at.session_state["studio.selection"]) == ["he__they", "she__they"]
+
+
+def test_convergence_rereads_training_json_when_it_changes(monkeypatch, tmp_path):
+    """The live panel reruns on a timer; what it draws follows training.json's size and mtime."""
+    import json
+    import os
+    import shutil
+    import time
+
+    shutil.copytree(DEMO_ROOT / "he_she", tmp_path / "he_she")
+    os.chmod(tmp_path / "he_she" / "model", 0o755)
+    monkeypatch.setenv("GRADIEND_ST_ROOT", str(tmp_path))
+    at = open_page(start(), "convergence")
+    assert "best step (40)" in figure_texts(at, "convergence")
+    training = tmp_path / "he_she" / "model" / "training.json"
+    os.chmod(training, 0o644)
+    data = json.loads(training.read_text())
+    data["best_score_checkpoint"]["global_step"] = 30
+    training.write_text(json.dumps(data))
+    os.utime(training, (time.time() + 5, time.time() + 5))
+    at.run()
+    assert "best step (30)" in figure_texts(at, "convergence")

@@ -175,3 +175,16 @@ def test_hostile_zip_is_refused_in_one_line(page, server, tmp_path):
     open_page(page, server, "")
     page.locator('[data-testid="stFileUploader"]').first.locator('input[type="file"]').set_input_files(str(path))
     page.get_by_text("Upload refused: ../../outside.txt: path leaves the upload folder ('..')").wait_for(timeout=30000)
+
+
+def test_folder_upload_opens_the_runs(page, server, tmp_path):
+    import shutil
+
+    folder = tmp_path / "lab_runs"
+    for run in ("he_she", "she_they"):
+        shutil.copytree(DEMO_ROOT / run, folder / run)
+    open_page(page, server, "")
+    page.locator('[data-testid="stFileUploader"]').nth(1).locator('input[type="file"]').set_input_files(str(folder))
+    page.get_by_text("Upload: lab_runs/", exact=False).wait_for(timeout=30000)
+    settle(page)
+    assert page.get_by_text("2 runs", exact=False).count() >= 1
