@@ -9,11 +9,14 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 from gradiend_st import __version__
 from gradiend_st.analysis.topk import PARTS, parse_topk
 from gradiend_st.figures.registry import VIEWS
+
+_TEMP_FOLDERS: list[tempfile.TemporaryDirectory] = []
 
 
 class CliError(Exception):
@@ -40,9 +43,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def _one_line(exc: Exception, args) -> str:
     from gradiend_st.io.errors import RunReadError
+    from gradiend_st.io.uploads import UploadError
 
     if isinstance(exc, RunReadError):
-        return exc.relative_to(Path(args.root)) if getattr(args, "root", None) else str(exc)
+        root = getattr(args, "opened_root", None) or getattr(args, "root", None)
+        return exc.relative_to(Path(root)) if root else str(exc)
+    if isinstance(exc, UploadError):
+        return f"{args.root}: {exc}"
     if isinstance(exc, KeyError):
         return str(exc.args[0]) if exc.args else "not found"
     if isinstance(exc, (CliError, ValueError, InterruptedError, FileExistsError)):
@@ -100,14 +107,24 @@ def _topk_arg(text: str) -> int | float:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _catalog(root: str):
+def _catalog(root: str, args=None):
+    """Discover runs under ROOT: a folder, or a zip of run folders (e.g. a bundle), unpacked safely to a temp folder."""
     from gradiend_st.io.discover import discover
 
-    return discover(Path(root))
+    path = Path(root)
+    if path.is_file() and path.suffix.lower() == ".zip":
+        from gradiend_st.io.uploads import unpack_zip
+
+        temp = tempfile.TemporaryDirectory(prefix="gradiend-st-")
+        _TEMP_FOLDERS.append(temp)  # removed when the command ends (atexit in TemporaryDirectory's finalizer)
+        path = unpack_zip(path, Path(temp.name) / "root", name=path.name)
+    if args is not None:
+        args.opened_root = path
+    return discover(path)
 
 
 def cmd_runs(args) -> int:
-    catalog = _catalog(args.root)
+    catalog = _catalog(args.root, args)
     entries = [
         {
             "id": run.id,
@@ -138,7 +155,7 @@ def cmd_runs(args) -> int:
 def _comparison(args, default_kind: str = "run"):
     from gradiend_st.analysis.comparison import compare_topk
 
-    catalog = _catalog(args.root)
+    catalog = _catalog(args.root, args)
     ids = args.runs or catalog.ids(default_kind)
     missing = [rid for rid in ids if rid not in catalog.runs]
     if missing:
@@ -189,7 +206,7 @@ def cmd_pack(args) -> int:
     else:
         if not args.root:
             raise CliError("pack needs ROOT (or --merge BUNDLE ...)")
-        catalog = _catalog(args.root)
+        catalog = _catalog(args.root, args)
         ids = args.runs or catalog.ids("run")
         missing = [rid for rid in ids if rid not in catalog.runs]
         if missing:
