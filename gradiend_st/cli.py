@@ -234,7 +234,7 @@ def cmd_render(args) -> int:
             raise CliError(f"{args.preset}: cannot read the preset ({exc.strerror or exc})") from None
         except PresetError as exc:
             raise CliError(f"{args.preset}: {exc}") from None
-    data = render_figure(_catalog(args.root), args.view, run_ids=args.runs, preset=preset, fmt=fmt, dpi=args.dpi)
+    data = render_figure(_catalog(args.root, args), args.view, run_ids=args.runs, preset=preset, fmt=fmt, dpi=args.dpi)
     args.output.write_bytes(data)  # render output may replace an earlier rendering
     print(f"{args.output} ({fmt}, {len(data):,} bytes)")
     return 0
