@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -26,7 +27,7 @@ class TopKComparison:
     runs: list[str]
     sets: dict[str, TopK]
 
-    @property
+    @cached_property  # views read it several times; it is the costly part after the top-k sets
     def counts(self) -> np.ndarray:
         return intersection_counts([self.sets[r].indices for r in self.runs])
 

@@ -101,3 +101,29 @@ def test_overlap_and_venn_properties(sets):
         members = [sets[ids.index(m)] for m in r["members"]]
         others = [s for i, s in enumerate(sets) if ids[i] not in r["members"]]
         assert r["count"] == len(set.intersection(*members) - set().union(*others))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(60, 140), st.integers(0, 2**32 - 1))
+def test_intersection_counts_beyond_one_membership_word(n_sets, seed):
+    # More than 64 sets spread the membership bits over several words; counts must not change.
+    rng = np.random.default_rng(seed)
+    sets = [rng.choice(300, size=rng.integers(0, 40), replace=False) for _ in range(n_sets)]
+    counts = intersection_counts(sets)
+    expected = np.array([[len(np.intersect1d(a, b)) for b in sets] for a in sets])
+    assert np.array_equal(counts, expected)
+
+
+def test_venn_regions_above_sixteen_sets_lists_the_non_empty_regions():
+    rng = np.random.default_rng(7)
+    sets = [rng.choice(500, size=60, replace=False) for _ in range(20)]
+    ids = [f"r{i}" for i in range(20)]
+    regions = venn_regions(ids, sets)
+    assert all(r["count"] > 0 for r in regions)
+    assert sum(r["count"] for r in regions) == len(np.unique(np.concatenate(sets)))
+    for r in regions[:50]:
+        inside = set.intersection(*(set(sets[ids.index(m)].tolist()) for m in r["members"]))
+        outside = set().union(*(set(s.tolist()) for i, s in enumerate(sets) if ids[i] not in r["members"]))
+        assert r["count"] == len(inside - outside)
+    sizes = [len(r["members"]) for r in regions]
+    assert sizes == sorted(sizes)
