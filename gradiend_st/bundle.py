@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 import time
 import zipfile
@@ -23,10 +24,11 @@ import numpy as np
 from gradiend_st import __version__
 from gradiend_st.analysis.topk import PARTS, TopK, normalize_part, resolve_k
 from gradiend_st.analysis.topk_cache import cached_topk
-from gradiend_st.io.bundle_files import MANIFEST, TOPK_FILE
+from gradiend_st.io.bundle_files import MANIFEST, TOPK_FILE, read_bundle_manifest
 from gradiend_st.io.discover import Catalog, Run
 from gradiend_st.io.errors import RunReadError
 from gradiend_st.io.safetensors_file import SafetensorsFile
+from gradiend_st.io.uploads import Limits, UploadError, unpack_zip
 
 CHECKPOINT_FILES = ("config.json", "gradiend_context.json", "training.json", "mapping_indices.safetensors",
                     "mapping_masks.safetensors")
@@ -147,6 +149,11 @@ def bundle_topk(run: Run, part: str, topk: int | float, should_stop=None) -> Top
     return TopK(part, topk, k, indices[:k].astype(np.int64), importance[:k], 0)
 
 
+# Merging unpacks each bundle with the upload safety checks (no path leaves its folder, no bombs), with room for
+# top-1 % bundles of many bert-base runs (4 parts x 1.09M x 12 bytes = 52 MB per run).
+MERGE_LIMITS = Limits(max_total_bytes=32 * 1024**3, max_members=200_000)
+
+
 def merge(bundles: list[Path], out: Path, *, force: bool = False) -> dict:
     """One bundle from several; a run id in two bundles must come from the same weights."""
     out = Path(out)
@@ -157,22 +164,35 @@ def merge(bundles: list[Path], out: Path, *, force: bool = False) -> dict:
     os.close(handle)
     try:
         written: set[str] = set()
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as target:
-            for bundle in bundles:
-                with zipfile.ZipFile(bundle) as source:
-                    theirs = json.loads(source.read(MANIFEST))
-                    for rid, entry in theirs.get("runs", {}).items():
-                        known = manifest["runs"].get(rid)
-                        if known is not None and known.get("weights") != entry.get("weights"):
-                            raise RunReadError(bundle, f"run {rid} is also in an earlier bundle, from other weights")
-                        manifest["runs"][rid] = entry
-                    for info in source.infolist():
-                        if info.filename != MANIFEST and info.filename not in written:
-                            target.writestr(info, source.read(info))
-                            written.add(info.filename)
+        with tempfile.TemporaryDirectory(prefix="gradiend-merge-") as work, \
+                zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as target:
+            for n, bundle in enumerate(map(Path, bundles)):
+                unpacked = Path(work) / str(n)
+                root = _unpack_bundle(bundle, unpacked)
+                for rid, entry in read_bundle_manifest(root)["runs"].items():
+                    known = manifest["runs"].get(rid)
+                    if known is not None and known.get("weights") != entry.get("weights"):
+                        raise RunReadError(bundle, f"run {rid} is also in an earlier bundle, from other weights")
+                    manifest["runs"][rid] = entry
+                for path in sorted(root.rglob("*")):
+                    name = path.relative_to(root).as_posix()
+                    if path.is_file() and name != MANIFEST and name not in written:
+                        target.write(path, name)
+                        written.add(name)
+                shutil.rmtree(unpacked)  # disk use: one unpacked bundle at a time
             target.writestr(MANIFEST, json.dumps(manifest, indent=1))
         os.replace(tmp, out)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return manifest
+
+
+def _unpack_bundle(bundle: Path, dest: Path) -> Path:
+    try:
+        root = unpack_zip(bundle, dest, MERGE_LIMITS, name=bundle.name)
+    except UploadError as exc:
+        raise RunReadError(bundle, str(exc)) from None
+    if not (root / MANIFEST).is_file():
+        raise RunReadError(bundle, f"not a gradiend-st bundle (no {MANIFEST} at the top)")
+    return root

@@ -200,6 +200,8 @@ def render_figure(catalog, view: str, *, run_ids: list[str] | None = None, prese
     options = registry.options_from_dict(view, preset.views.get(view))
     ids = runs_for(view, catalog, run_ids, preset)
     data = module.load(catalog, ids, options)
+    if getattr(data, "left_out", None):  # a file for a paper leaves nothing out silently (the app warns instead)
+        raise next(iter(data.left_out.values()))
     mapping = merge(preset.mapping, catalog, ids)
     full = to_options(view, options, mapping, ids, label_values=getattr(data, "class_names", None))
     own_export = getattr(module, "export", None)

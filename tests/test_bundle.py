@@ -131,3 +131,37 @@ def test_hostile_zip_root_is_refused_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "../escaped.txt" in err and "Traceback" not in err
     assert not (tmp_path.parent / "escaped.txt").exists()
+
+
+@pytest.mark.parametrize("entry, words", [("../outside.json", "path leaves the upload folder"),
+                                          ("r/model/config.json", "not a gradiend-st bundle")])
+def test_merge_refuses_hostile_or_foreign_zips(tmp_path, entry, words):
+    write_run(tmp_path / "runs", "r")
+    bundle.pack(discover(tmp_path / "runs"), ["r"], tmp_path / "good.zip", parts=["decoder-weight"], topk_max=5)
+    with zipfile.ZipFile(tmp_path / "bad.zip", "w") as archive:
+        archive.writestr(entry, "{}")
+    with pytest.raises(RunReadError, match=words) as exc:
+        bundle.merge([tmp_path / "good.zip", tmp_path / "bad.zip"], tmp_path / "m.zip")
+    assert "bad.zip" in str(exc.value) and "\n" not in str(exc.value)
+    assert not (tmp_path / "m.zip").exists() and not (tmp_path.parent / "outside.json").exists()
+
+
+def test_merge_stops_a_zip_bomb(tmp_path):
+    write_run(tmp_path / "runs", "r")
+    bundle.pack(discover(tmp_path / "runs"), ["r"], tmp_path / "good.zip", parts=["decoder-weight"], topk_max=5)
+    with zipfile.ZipFile(tmp_path / "good.zip", "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("r/training.json", b"\0" * (64 * 1024 * 1024))  # compresses ~1000:1
+    with pytest.raises(RunReadError, match="compression ratio|duplicate"):
+        bundle.merge([tmp_path / "good.zip"], tmp_path / "m.zip")
+    assert not (tmp_path / "m.zip").exists()
+
+
+def test_overview_names_bundle_runs_and_their_packed_k(fixture_bundle):
+    from gradiend_st.ui.overview import run_rows
+
+    _, packed = fixture_bundle
+    rows = run_rows(packed).set_index("id")
+    assert rows.loc["he_she", "files"].startswith("bundle top-k (decoder-weight K=10,000, encoder-weight K=10,000, ")
+    assert "decoder-sum K=10,000" in rows.loc["he_she", "files"]
+    assert "decoder-weight K=1,845" in rows.loc["he_she_preprune", "files"]
+    assert "training" in rows.loc["he_she", "files"] and rows.loc["he_she", "converged"] in ("yes", "no")

@@ -74,3 +74,14 @@ def test_console_script_installed(runs_root):
     proc = subprocess.run([sys.executable, "-m", "gradiend_st.cli", "venn", str(runs_root), "--runs", "he_she", "he_it", "--topk", "100", "--json"],
                           capture_output=True, text=True, check=True)
     assert [r["members"] for r in json.loads(proc.stdout)["regions"]] == [["he_she"], ["he_it"], ["he_she", "he_it"]]
+
+
+def test_render_refuses_a_selection_with_unreadable_weights(tmp_path, capsys):
+    write_run(tmp_path / "runs", "good", seed=1)
+    write_run(tmp_path / "runs", "bad", seed=2)
+    (tmp_path / "runs" / "bad" / "model" / "model.safetensors").write_bytes(b"\0" * 7)
+    assert main(["render", str(tmp_path / "runs"), "--view", "heatmap", "--runs", "good", "bad",
+                 "-o", str(tmp_path / "h.png")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "bad/model/model.safetensors" in err and str(tmp_path) not in err
+    assert not (tmp_path / "h.png").exists()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -26,6 +26,7 @@ class TopKComparison:
     topk: int | float
     runs: list[str]
     sets: dict[str, TopK]
+    left_out: dict[str, RunReadError] = field(default_factory=dict)  # with skip_unreadable: run id -> why
 
     @cached_property  # views read it several times; it is the costly part after the top-k sets
     def counts(self) -> np.ndarray:
@@ -35,29 +36,49 @@ class TopKComparison:
     def sizes(self) -> list[int]:
         return [self.sets[r].k for r in self.runs]
 
+    def require(self, n_runs: int, what: str) -> TopKComparison:
+        """Fewer than `n_runs` readable runs: raise the first left-out run's error (it names the file)."""
+        if len(self.runs) < n_runs:
+            if self.left_out:
+                raise next(iter(self.left_out.values()))
+            raise ValueError(f"{what} needs at least {n_runs} runs")
+        return self
+
     def regions(self) -> list[dict]:
         return venn_regions(self.runs, [self.sets[r].indices for r in self.runs])
 
 
 def compare_topk(catalog: Catalog, run_ids: list[str], part: str, topk: int | float,
                  progress: Progress | None = None, should_stop: Callable[[], bool] | None = None,
-                 compute: Callable[..., TopK] | None = None) -> TopKComparison:
-    """Top-k of every run, refusing runs whose base parameter spaces differ (FORMAT.md §2.3)."""
+                 compute: Callable[..., TopK] | None = None, skip_unreadable: bool = False) -> TopKComparison:
+    """Top-k of every run, refusing runs whose base parameter spaces differ (FORMAT.md §2.3).
+
+    A run whose weights cannot be read raises its RunReadError, or with `skip_unreadable` is left out and
+    listed in `left_out` (the views draw the others and name it).
+    """
     part, topk = normalize_part(part), parse_topk(topk)
     runs = [catalog.get(rid) for rid in dict.fromkeys(run_ids)]
+    left_out: dict[str, RunReadError] = {}
+
+    def unreadable(run, exc: RunReadError) -> None:
+        if not skip_unreadable:
+            raise exc
+        left_out[run.id] = exc
+
     for run in runs:
         if run.weights_error:
-            raise run.weights_error
-        if run.checkpoint.weights_path is None and run.bundle is None:
-            raise RunReadError(run.checkpoint_dir, "no weights (model.safetensors or pytorch_model.bin) to rank")
+            unreadable(run, run.weights_error)
+        elif run.checkpoint.weights_path is None and run.bundle is None:
+            unreadable(run, RunReadError(run.checkpoint_dir, "no weights (model.safetensors or pytorch_model.bin) to rank"))
+    runs = [run for run in runs if run.id not in left_out]
     signatures = {run.config.param_signature for run in runs}
     if len(signatures) > 1:
         first = runs[0]
         other = next(r for r in runs if r.config.param_signature != first.config.param_signature)
         raise RunReadError(other.checkpoint_dir / "config.json",
                            f"base parameters differ from {first.id}'s (another base model?): top-k indices are not comparable")
-    sets = _compute_all(runs, part, topk, compute or run_topk, progress, should_stop)
-    return TopKComparison(part, topk, [r.id for r in runs], sets)
+    sets = _compute_all(runs, part, topk, compute or run_topk, progress, should_stop, unreadable)
+    return TopKComparison(part, topk, [r.id for r in runs if r.id in sets], sets, left_out)
 
 
 def run_topk(run, part: str, topk: int | float, should_stop=None) -> TopK:
@@ -69,7 +90,7 @@ def run_topk(run, part: str, topk: int | float, should_stop=None) -> TopK:
     return cached_topk(run.checkpoint, part, topk, should_stop=should_stop)
 
 
-def _compute_all(runs, part, topk, compute, progress, should_stop) -> dict[str, TopK]:
+def _compute_all(runs, part, topk, compute, progress, should_stop, unreadable) -> dict[str, TopK]:
     """Two runs at a time: numpy and file reads release the GIL, so both cores work; memory stays ~2 chunks."""
     workers = max(1, min(MAX_WORKERS, os.cpu_count() or 1, len(runs)))
     sets: dict[str, TopK] = {}
@@ -81,12 +102,15 @@ def _compute_all(runs, part, topk, compute, progress, should_stop) -> dict[str, 
         try:
             for future in as_completed(futures):
                 run = futures[future]
-                sets[run.id] = future.result()
                 pending.remove(future)
+                try:
+                    sets[run.id] = future.result()
+                except RunReadError as exc:
+                    unreadable(run, exc)
                 if progress:
                     running = next((futures[f].id for f in pending), "")
-                    progress(len(sets), len(runs), running)
+                    progress(len(runs) - len(pending), len(runs), running)
         finally:
             for future in pending:
                 future.cancel()
-    return {run.id: sets[run.id] for run in runs}
+    return {run.id: sets[run.id] for run in runs if run.id in sets}

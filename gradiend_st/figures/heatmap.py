@@ -24,6 +24,7 @@ from gradiend_st.analysis.convergence import Convergence, run_convergence
 from gradiend_st.analysis.overlap import VALUES, overlap_matrix
 from gradiend_st.figures.style import new_figure, studio_style, with_marker
 from gradiend_st.io.discover import Catalog
+from gradiend_st.io.errors import RunReadError
 
 EXPORT_FORMATS = ("png", "pdf", "svg")
 SCALES = ("linear", "log", "sqrt", "power")
@@ -64,6 +65,7 @@ class HeatmapData:
     sizes: dict[str, int]  # resolved k per run
     counts: np.ndarray  # |S_i ∩ S_j| in `runs` order (diagonal = k_i)
     statuses: dict[str, Convergence] = field(default_factory=dict)
+    left_out: dict[str, RunReadError] = field(default_factory=dict)  # selected runs whose weights are unreadable
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -73,10 +75,11 @@ class HeatmapData:
 def load(catalog: Catalog, run_ids: list[str], options: Options,
          progress: Callable[[int, int, str], None] | None = None,
          should_stop: Callable[[], bool] | None = None) -> HeatmapData:
-    comparison = compare_topk(catalog, run_ids, options.part, options.topk, progress=progress, should_stop=should_stop)
+    comparison = compare_topk(catalog, run_ids, options.part, options.topk, progress=progress, should_stop=should_stop,
+                              skip_unreadable=True).require(1, "a heatmap")
     return HeatmapData(part=comparison.part, topk=comparison.topk, runs=list(comparison.runs),
                        sizes=dict(zip(comparison.runs, comparison.sizes, strict=True)), counts=comparison.counts,
-                       statuses=run_statuses(catalog, comparison.runs))
+                       statuses=run_statuses(catalog, comparison.runs), left_out=comparison.left_out)
 
 
 def run_statuses(catalog: Catalog, run_ids: list[str]) -> dict[str, Convergence]:

@@ -26,6 +26,7 @@ from gradiend_st.figures.heatmap import run_statuses, topk_text
 from gradiend_st.figures.style import categorical_colors, new_figure, studio_style, with_marker
 from gradiend_st.figures.venn_shapes import RegionSpot, region_spots, shape_patches
 from gradiend_st.io.discover import Catalog
+from gradiend_st.io.errors import RunReadError
 
 EXPORT_FORMATS = ("png", "pdf", "svg")
 MAX_DRAWN_SETS = 6
@@ -58,6 +59,7 @@ class VennData:
     sizes: dict[str, int]
     regions: list[dict]  # {"members": [run ids], "count": exclusive count}, every non-empty member combination
     statuses: dict[str, Convergence] = field(default_factory=dict)
+    left_out: dict[str, RunReadError] = field(default_factory=dict)  # selected runs whose weights are unreadable
 
 
 def load(catalog: Catalog, run_ids: list[str], options: Options,
@@ -65,10 +67,11 @@ def load(catalog: Catalog, run_ids: list[str], options: Options,
          should_stop: Callable[[], bool] | None = None) -> VennData:
     if len(dict.fromkeys(run_ids)) < 2:
         raise ValueError("a Venn diagram needs at least 2 different runs")
-    comparison = compare_topk(catalog, run_ids, options.part, options.topk, progress=progress, should_stop=should_stop)
+    comparison = compare_topk(catalog, run_ids, options.part, options.topk, progress=progress, should_stop=should_stop,
+                              skip_unreadable=True).require(2, "a Venn diagram")
     return VennData(part=comparison.part, topk=comparison.topk, runs=list(comparison.runs),
                     sizes=dict(zip(comparison.runs, comparison.sizes, strict=True)), regions=comparison.regions(),
-                    statuses=run_statuses(catalog, comparison.runs))
+                    statuses=run_statuses(catalog, comparison.runs), left_out=comparison.left_out)
 
 
 def table(data: VennData, options: Options) -> pd.DataFrame:

@@ -13,6 +13,9 @@ class RunReadError(Exception):
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
 
+    def __reduce__(self):  # picklable (Streamlit's cache_data pickles loaded view data)
+        return type(self), (self.path, self.problem)
+
     def relative_to(self, root: str | Path) -> str:
         """The message with the path relative to `root`, so it never reveals folders above it."""
         return f"{display_path(self.path, root)}: {self.problem}"

@@ -59,7 +59,10 @@ def _run_row(catalog: Catalog, run) -> dict:
 
 def _files(run, has_training: bool, has_report: bool) -> str:
     present = []
-    if run.format:
+    if run.bundle is not None:
+        packed = run.bundle.get("parts", {})
+        present.append("bundle top-k (" + ", ".join(f"{part} K={k:,}" for part, k in packed.items()) + ")")
+    elif run.format:
         present.append("weights" + (" (.bin)" if run.format == "bin" else ""))
     if has_training:
         present.append("training")

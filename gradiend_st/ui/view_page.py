@@ -166,6 +166,8 @@ def figure_panel(view: str, module: ModuleType, catalog, focus: str | None, key:
         data = load_with_progress(view, module, catalog, run_ids, options)
         if data is None:
             return
+        for rid, exc in getattr(data, "left_out", {}).items():  # top-k views draw the readable runs
+            st.warning(f"Left out {rid}: {catalog.error_text(exc)}", icon=":material/warning:")
         _merge_view_labels(module, data)
         full = mp.to_options(view, options, state.mapping(), run_ids, label_values=getattr(data, "class_names", None))
         shown = draw(view, module, data, full)
@@ -180,22 +182,10 @@ def figure_panel(view: str, module: ModuleType, catalog, focus: str | None, key:
 def runs_for(info: ViewInfo, options, catalog, focus: str | None) -> list[str]:
     selection = [rid for rid in state.selection() if rid in catalog.runs]
     if info.runs == "selection":
-        return without_unreadable_weights(selection, catalog)
+        return selection
     if info.runs == "one_or_selection" and getattr(options, "mode", "single") != "single":
         return selection or ([focus] if focus else [])
     return [focus] if focus else []
-
-
-def without_unreadable_weights(run_ids: list[str], catalog) -> list[str]:
-    """Top-k views compare weights: a run whose weights cannot be read is left out (and named), not fatal."""
-    broken = {rid: catalog.runs[rid].weights_error for rid in run_ids if catalog.runs[rid].weights_error is not None}
-    missing = [rid for rid in run_ids if catalog.runs[rid].checkpoint.weights_path is None
-               and catalog.runs[rid].bundle is None and rid not in broken]
-    for rid, exc in broken.items():
-        st.warning(f"Left out {rid}: {catalog.error_text(exc)}", icon=":material/warning:")
-    if missing:
-        st.warning(f"Left out (no weights file): {', '.join(missing)}", icon=":material/warning:")
-    return [rid for rid in run_ids if rid not in broken and rid not in missing]
 
 
 def run_count_problem(info: ViewInfo, run_ids: list[str]) -> str | None:

@@ -188,3 +188,20 @@ def test_folder_upload_opens_the_runs(page, server, tmp_path):
     page.get_by_text("Upload: lab_runs/", exact=False).wait_for(timeout=30000)
     settle(page)
     assert page.get_by_text("2 runs", exact=False).count() >= 1
+
+
+def test_bundle_upload_draws_the_topk_views(page, server, tmp_path):
+    from gradiend_st import bundle
+    from gradiend_st.io.discover import discover
+
+    archive = tmp_path / "demo_bundle.zip"
+    bundle.pack(discover(DEMO_ROOT), ["he_she", "she_they", "he_it"], archive, topk_max=2000)
+    open_page(page, server, "")
+    page.locator('[data-testid="stFileUploader"]').first.locator('input[type="file"]').set_input_files(str(archive))
+    page.get_by_text("Upload: demo_bundle.zip").wait_for(timeout=30000)
+    settle(page)
+    for title in ("Heatmap", "Venn"):
+        open_page_in_session(page, title)
+        alt = figure_alt(page)
+        assert "he_it" in alt and "she_they" in alt and "1SG_1PL" not in alt, alt[:300]
+    assert page.locator('[data-testid="stException"]').count() == 0
