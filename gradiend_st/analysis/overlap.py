@@ -17,34 +17,54 @@ ALL_REGIONS_UP_TO = 16  # beyond this many sets, list only non-empty regions (2^
 def membership_patterns(sets: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Distinct membership patterns over the union of the sets, and how many indices have each.
 
-    Pattern row p holds one bit per set (set i = bit i % 64 of word i // 64). One sort of all
-    (index, set) keys replaces the n² pairwise intersections: 8 sets of 1.09M indices take
-    about 1 s instead of 6 s.
+    Pattern row p holds one bit per set (set i = bit i % 64 of word i // 64). One sort of all (index, set)
+    keys replaces the n² pairwise intersections (8 sets of 1.09M indices: ~0.5 s instead of 6 s). Arrays are
+    reused in place: on this kind of VM, touching fresh memory costs more than the arithmetic.
     """
     n = len(sets)
     words = max(1, -(-n // WORD))
     if n == 0 or not any(len(s) for s in sets):
         return np.zeros((0, words), np.uint64), np.zeros(0, np.int64)
-    # Duplicates inside one set count once, as in a set.
-    keys = _sorted_distinct(np.concatenate([np.asarray(s, np.int64) * n + i for i, s in enumerate(sets)]))
-    index, set_id = np.divmod(keys, n)
-    starts = np.flatnonzero(np.r_[True, index[1:] != index[:-1]])
+    keys = np.empty(sum(len(s) for s in sets), np.int64)
+    at = 0
+    for i, values in enumerate(sets):
+        part = keys[at:at + len(values)]
+        np.multiply(np.asarray(values, np.int64), n, out=part)
+        part += i
+        at += len(values)
+    keys.sort()
+    keys = _drop_repeats(keys)  # a value twice in one set counts once, as in a set
+    set_id = np.empty(len(keys), np.uint8 if n <= 256 else np.uint32)
+    np.remainder(keys, n, out=set_id, casting="unsafe")
+    index = np.floor_divide(keys, n, out=keys)
+    new_index = np.empty(len(index), bool)
+    new_index[0] = True
+    np.not_equal(index[1:], index[:-1], out=new_index[1:])
+    del keys, index
+    starts = np.flatnonzero(new_index)
     columns = []
     for word in range(words):
-        in_word = set_id // WORD == word
-        bits = np.where(in_word, _BIT[set_id % WORD], np.uint64(0))
-        columns.append(np.add.reduceat(bits, starts))  # distinct bits: sum == bitwise or
-    per_index = np.stack(columns, axis=1)
+        first = word * WORD
+        width = min(WORD, n - first)
+        dtype = next(t for t in (np.uint8, np.uint16, np.uint32, np.uint64) if np.iinfo(t).bits >= width)
+        table = np.zeros(n, dtype)  # set id -> its bit in this word (0 for sets of other words)
+        table[first:first + width] = np.left_shift(1, np.arange(width, dtype=np.uint64)).astype(dtype)
+        columns.append(np.add.reduceat(table[set_id], starts))  # distinct bits: sum == bitwise or
     if words == 1:
-        patterns, counts = np.unique(per_index[:, 0], return_counts=True)
-        return patterns[:, None], counts
+        column = columns[0]
+        if n <= 16:  # a small pattern space: count by bincount, no sort
+            counts = np.bincount(column, minlength=1 << n)
+            patterns = np.flatnonzero(counts)
+            return patterns.astype(np.uint64)[:, None], counts[patterns]
+        patterns, counts = np.unique(column, return_counts=True)
+        return patterns.astype(np.uint64)[:, None], counts
+    per_index = np.stack([c.astype(np.uint64) for c in columns], axis=1)
     return np.unique(per_index, axis=0, return_counts=True)
 
 
-def _sorted_distinct(values: np.ndarray) -> np.ndarray:
-    """np.unique by sorting: numpy 2.x's hash-based unique is ~6x slower on millions of int64."""
-    values = np.sort(values)
-    return values[np.r_[True, values[1:] != values[:-1]]]
+def _drop_repeats(ordered: np.ndarray) -> np.ndarray:
+    repeated = ordered[1:] == ordered[:-1]
+    return ordered[np.r_[True, ~repeated]] if repeated.any() else ordered
 
 
 def _member_matrix(patterns: np.ndarray, n: int) -> np.ndarray:

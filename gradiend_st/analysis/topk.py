@@ -21,6 +21,13 @@ from gradiend_st.io.safetensors_file import DTYPES, to_float
 
 PARTS = ("decoder-weight", "encoder-weight", "decoder-bias", "decoder-sum")
 CHUNK_ELEMENTS = 1 << 22  # 4 Mi values per read: 16 MiB of float32
+# A sample of the importance (64 blocks spread over the tensor) gives a provisional floor that skips most
+# values at once; when fewer than k values turn out to reach it, a second, unfloored pass keeps the result exact.
+SAMPLE_BLOCKS = 64
+SAMPLE_BLOCK_ELEMENTS = 1 << 14
+SAMPLE_MIN_DIM = 4 * CHUNK_ELEMENTS  # smaller tensors are a few chunks: no sample needed
+SAMPLE_MARGIN = 2.0  # the floor sits where the sample expects this many times k values ...
+SAMPLE_MIN_RANK = 50  # ... and at least this far down the sample (small k: the estimate is noisy)
 
 
 @dataclass(frozen=True)
@@ -72,19 +79,42 @@ def compute_topk(checkpoint: Checkpoint, part: str, topk: int | float,
                  should_stop: Callable[[], bool] | None = None) -> TopK:
     """Top-k of one checkpoint in base-global index space."""
     part = normalize_part(part)
-    k = resolve_k(topk, checkpoint.config.input_dim)
+    config = checkpoint.config
+    k = resolve_k(topk, config.input_dim)
     source = checkpoint.open_weights()
-    selector = StreamingTopK(k)
-    for offset, values in importance_chunks(source, part, checkpoint.config):
-        selector.add(values, offset)
-        if should_stop is not None and should_stop():
-            raise InterruptedError("top-k computation abandoned")
+    selector = _stream(source, part, config, StreamingTopK(k, floor=_sampled_floor(source, part, config, k)), should_stop)
+    if selector.short:  # the sample overestimated the floor (rare): one exact pass without it
+        selector = _stream(source, part, config, StreamingTopK(k), should_stop)
     local, importance = selector.result()
     return TopK(part, topk, k, checkpoint.to_base(local), importance, selector.nonfinite)
 
 
-def importance_chunks(source, part: str, config) -> Iterator[tuple[int, np.ndarray]]:
-    """(first local index, importance values) for consecutive slices of the input dimension.
+def _stream(source, part: str, config, selector: StreamingTopK, should_stop) -> StreamingTopK:
+    for offset, values in importance_chunks(source, part, config):
+        selector.add(values, offset)
+        if should_stop is not None and should_stop():
+            raise InterruptedError("top-k computation abandoned")
+    return selector
+
+
+def _sampled_floor(source, part: str, config, k: int) -> float:
+    """A value about SAMPLE_MARGIN * k importances reach, from blocks spread over the tensor (-inf: no floor)."""
+    dim = config.input_dim
+    if dim < SAMPLE_MIN_DIM or k >= dim:
+        return -np.inf
+    starts = np.linspace(0, dim - SAMPLE_BLOCK_ELEMENTS, SAMPLE_BLOCKS).astype(np.int64)
+    ranges = [(int(a), int(a) + SAMPLE_BLOCK_ELEMENTS) for a in starts]
+    sample = np.concatenate([values.copy() for _, values in importance_chunks(source, part, config, ranges)])
+    sample[np.isnan(sample)] = -np.inf
+    rank = int(max(SAMPLE_MARGIN * k * len(sample) / dim, SAMPLE_MIN_RANK))
+    if rank >= len(sample):
+        return -np.inf
+    return float(np.partition(sample, len(sample) - rank)[len(sample) - rank])
+
+
+def importance_chunks(source, part: str, config,
+                      ranges: list[tuple[int, int]] | None = None) -> Iterator[tuple[int, np.ndarray]]:
+    """(first local index, importance values) for consecutive slices of the input dimension, or for `ranges`.
 
     Values live in read buffers reused across chunks (fresh 16 MiB allocations cost more than the reads):
     the yielded array is overwritten by the next chunk, so consumers copy what they keep.
@@ -93,8 +123,7 @@ def importance_chunks(source, part: str, config) -> Iterator[tuple[int, np.ndarr
     rows = max(1, CHUNK_ELEMENTS // max(1, latent))
     has_bias = DECODER_BIAS in source.tensors
     buffers: dict[str, np.ndarray] = {}
-    for start in range(0, dim, rows):
-        stop = min(dim, start + rows)
+    for start, stop in ranges or ((start, min(dim, start + rows)) for start in range(0, dim, rows)):
         if part == "decoder-bias":
             values = _floats(source, DECODER_BIAS, start, stop, buffers) if has_bias else np.zeros(stop - start, np.float32)
         elif part == "encoder-weight":
@@ -134,13 +163,21 @@ class StreamingTopK:
     Candidates are kept in ascending index order, so among equal values the earlier position is the lower index.
     """
 
-    def __init__(self, k: int):
+    def __init__(self, k: int, floor: float = -np.inf):
         self.k = k
         self.nonfinite = 0
         self._values: list[np.ndarray] = []
         self._indices: list[np.ndarray] = []
         self._buffered = 0
-        self._threshold = -np.inf  # a value at least k candidates reach: anything strictly below never enters
+        self._seen = 0  # candidates that reached the threshold, over all chunks
+        # Anything strictly below the threshold never enters: a value at least k candidates reach, or a
+        # provisional floor, which is only right if k values reach it in the end (see `short`).
+        self._threshold = self._floor = floor
+
+    @property
+    def short(self) -> bool:
+        """Fewer than k values reached a provisional floor: the result would miss some, stream again without it."""
+        return self._floor > -np.inf and self._seen < self.k
 
     def add(self, values: np.ndarray, offset: int) -> None:
         if not np.isfinite(values.sum(dtype=np.float64)):  # one cheap pass; the exact count only when needed
@@ -162,6 +199,7 @@ class StreamingTopK:
         self._values.append(chunk_values)
         self._indices.append(idx)
         self._buffered += len(chunk_values)
+        self._seen += len(chunk_values)
         if self._buffered > 2 * self.k:
             self._compact()
 

@@ -127,3 +127,47 @@ def test_venn_regions_above_sixteen_sets_lists_the_non_empty_regions():
         assert r["count"] == len(inside - outside)
     sizes = [len(r["members"]) for r in regions]
     assert sizes == sorted(sizes)
+
+
+@pytest.fixture()
+def sampling_on_small_tensors(monkeypatch):
+    """The sampled floor on test-sized tensors: 8 blocks of 4 values, many chunks."""
+    monkeypatch.setattr(topk_module, "CHUNK_ELEMENTS", 16)
+    monkeypatch.setattr(topk_module, "SAMPLE_MIN_DIM", 0)
+    monkeypatch.setattr(topk_module, "SAMPLE_BLOCKS", 8)
+    monkeypatch.setattr(topk_module, "SAMPLE_BLOCK_ELEMENTS", 4)
+    monkeypatch.setattr(topk_module, "SAMPLE_MIN_RANK", 2)
+    calls = []
+    stream = topk_module._stream
+    monkeypatch.setattr(topk_module, "_stream", lambda *a: calls.append(a[3]._floor) or stream(*a))
+    return calls
+
+
+@pytest.mark.parametrize("part", topk_module.PARTS)
+@pytest.mark.parametrize("k", [1, 5, 12])
+def test_sampled_floor_keeps_results_exact(tmp_path, sampling_on_small_tensors, part, k):
+    made = write_checkpoint(tmp_path / "m", latent=2, seed=k)
+    result = compute_topk(Checkpoint(tmp_path / "m"), part, k)
+    local = topk_reference(_importance(made, part), k)
+    assert result.indices.tolist() == made["base"][local].tolist()
+    assert sampling_on_small_tensors[0] > -np.inf, "the floor was used"
+
+
+def test_a_floor_set_too_high_falls_back_to_an_exact_pass(tmp_path, monkeypatch, sampling_on_small_tensors):
+    from safetensors.numpy import load_file, save_file
+
+    monkeypatch.setattr(topk_module, "SAMPLE_BLOCKS", 4)
+    monkeypatch.setattr(topk_module, "SAMPLE_BLOCK_ELEMENTS", 2)  # 8 of 60 values sampled
+
+    write_checkpoint(tmp_path / "m")
+    path = tmp_path / "m" / "model.safetensors"
+    tensors = load_file(str(path))
+    dec = tensors["decoder.0.linear.weight"]
+    dec[:] = 1.0
+    for a in np.linspace(0, len(dec) - 2, 4).astype(int):  # only the sampled values are large:
+        dec[a:a + 2] = 100.0  # the floor lands at 100, which 8 values reach, fewer than k
+    save_file(tensors, str(path))
+    k = 20
+    result = compute_topk(Checkpoint(tmp_path / "m"), "decoder-weight", k)
+    assert result.indices.tolist() == topk_reference(np.abs(dec[:, 0]), k)
+    assert len(sampling_on_small_tensors) == 2 and sampling_on_small_tensors[1] == -np.inf, "second pass ran"
