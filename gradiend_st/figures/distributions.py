@@ -30,6 +30,8 @@ SPLIT_ORDER = ("train", "validation", "test")
 HALF_WIDTH = 0.4  # each half spans at most 0.4 x units (a full violin 0.8, as seaborn)
 GRID_SIZE = 100
 KDE_CHUNK = 50_000
+BINNED_KDE_ABOVE = 20_000  # rows per half; above, the KDE runs over KDE_BINS weighted bins
+KDE_BINS = 8192
 EDGE_WIDTH, TARGET_EDGE_WIDTH = 0.7, 2.0
 RANDOM_STATE = 42  # gradiend's down-sampling seed for legend groups
 COLLAPSED_FRACTION = 0.025  # a half spanning less of the value range is drawn as a bar at its median
@@ -323,10 +325,17 @@ def half_density(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         return None
     bandwidth = std * len(values) ** (-1 / 5)  # Scott's factor n^(-1/(d+4)) with d = 1, as scipy/seaborn
     grid = np.linspace(low, high, GRID_SIZE)
+    weights = None
+    if len(values) > BINNED_KDE_ABOVE:
+        # Every row still counts: rows are binned far finer than the bandwidth (1M rows: bin width < 2 % of it)
+        # and each bin's centre is weighted by its count, so a million-row table draws in milliseconds.
+        weights, edges = np.histogram(values, bins=KDE_BINS, range=(low, high))
+        values = (edges[:-1] + edges[1:]) / 2
     density = np.zeros(GRID_SIZE)
     for start in range(0, len(values), KDE_CHUNK):  # bounded memory for large tables
         chunk = values[start:start + KDE_CHUNK]
-        density += np.exp(-0.5 * ((grid[:, None] - chunk[None, :]) / bandwidth) ** 2).sum(axis=1)
+        kernel = np.exp(-0.5 * ((grid[:, None] - chunk[None, :]) / bandwidth) ** 2)
+        density += kernel.sum(axis=1) if weights is None else kernel @ weights[start:start + KDE_CHUNK]
     return grid, density / density.max()  # density_norm="width": every half reaches the same width
 
 

@@ -35,6 +35,8 @@ STRATA_CANDIDATES = ("feature_class", "feature_class_id")
 MASK = "[MASK]"
 NEUTRAL = "neutral"
 SEED = 42
+# More points than this make the browser crawl and the HTML export huge: drawn as a stated stratified sample.
+DRAW_LIMIT = 50_000
 OPACITY = 0.78
 
 
@@ -47,7 +49,7 @@ class Options:
     neutral_category: bool = True  # neutral rows share one "neutral" x category instead of one per masked word
     hover_cols: list[str] | None = None
     jitter_scale: float = 0.15  # half-width of the seeded horizontal jitter, in category widths
-    max_points: int | None = None
+    max_points: int | None = None  # None: every row, up to DRAW_LIMIT
     stratify_by: str | None = None
     cmap: str | None = None
     colors: dict[str, str] | None = None  # colour category (display name or raw value) -> colour
@@ -155,7 +157,8 @@ def _color_values(frame: pd.DataFrame, column: str) -> np.ndarray:
 
 def _color_names(raw: np.ndarray, data: ScatterData, options: Options) -> dict[str, str]:
     """Raw colour value -> display name: the user's mapping, else training.json's class name (labels only)."""
-    defaults = data.class_names if options.color_by == "label" else {}
+    # Label 0 is what gradiend names "neutral" when it records it (FORMAT.md §7.3); say so rather than "0.0".
+    defaults = {"0.0": "neutral (0)", **data.class_names} if options.color_by == "label" else {}
     mapping = {}
     for key, name in [*defaults.items(), *(options.label_name_mapping or {}).items()]:
         mapping[_number_key(str(key)) or str(key)] = str(name)  # "1", "1.0" and 1 all name label 1.0
@@ -215,17 +218,17 @@ def sort_categories(values) -> list[str]:
 
 def stratified_rows(frame: pd.DataFrame, raw_color: np.ndarray, options: Options) -> np.ndarray:
     """Row positions to draw: all, or `max_points` spread evenly over strata (seeded, in table order)."""
-    n = len(frame)
-    if not options.max_points or n <= options.max_points:
+    n, limit = len(frame), options.max_points or DRAW_LIMIT
+    if n <= limit:
         return np.arange(n)
     rng = np.random.default_rng(SEED)
     strata = _strata(frame, raw_color, options)
     groups = pd.Series(strata).groupby(strata, sort=True).indices
-    per_stratum = max(1, options.max_points // len(groups))
+    per_stratum = max(1, limit // len(groups))
     chosen = np.concatenate([rng.choice(rows, min(per_stratum, len(rows)), replace=False)
                              for rows in groups.values()])
-    if len(chosen) > options.max_points:
-        chosen = rng.choice(chosen, options.max_points, replace=False)
+    if len(chosen) > limit:
+        chosen = rng.choice(chosen, limit, replace=False)
     return np.sort(chosen)
 
 

@@ -80,7 +80,7 @@ def test_neutral_rows_share_one_category(he_they):
 
 def test_colours_follow_labels_and_mapping(he_they):
     pts = scatter.points(he_they, scatter.Options())
-    assert pts.color_order == ["they", "0.0", "he"]  # training.json class names, numeric label order
+    assert pts.color_order == ["they", "neutral (0)", "he"]  # training.json class names, numeric label order
     renamed = scatter.points(he_they, scatter.Options(label_name_mapping={"0": "other", "1.0": "HE"},
                                                      colors={"HE": "#000000"}))
     assert renamed.color_order == ["they", "other", "HE"] and renamed.colors["HE"] == "#000000"
