@@ -1,0 +1,198 @@
+"""Load test: concurrent sessions on a real `streamlit run` server, over its websocket (loopback, no browser).
+
+    python bench/load_sessions.py [--sessions 10] [--rounds 3]
+
+Each session opens the Heatmap through a link with its own top-k (`?topk=10N`), switches to plain tables,
+gives run she_they its own display label every round (a data_editor edit, as a browser sends it) and visits
+every page. After each Heatmap/Venn draw it checks that the figure shows its own label and top-k and nothing of
+another session. Prints errors, leaks, page-switch times and the server's RSS: before (after one warm-up
+session), at the peak, and after the sessions have closed. tests/app/test_load.py runs a small version.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PAGES = ("heatmap", "venn", "convergence", "distributions", "scatter", "")
+MARK = re.compile(rb"Session (\d+) r\d+")
+
+
+class Session:
+    """One browser-less client: keeps its widget values and sends them with every rerun, as the frontend does."""
+
+    def __init__(self, ws, number: int):
+        self.ws, self.number = ws, number
+        self.query = f"runs=he_she&runs=she_they&runs=he_it&topk={100 + number}"
+        self.widgets: dict[str, object] = {}  # widget id -> WidgetState
+        self.pages: dict[str, str] = {}
+        self.page_hash = ""
+        self.elements: list = []
+
+    async def rerun(self, page: str | None = None):
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        message = BackMsg()
+        state = message.rerun_script
+        state.query_string = self.query
+        if page is not None and page in self.pages:
+            self.page_hash = self.pages[page]
+        state.page_script_hash = self.page_hash
+        state.page_name = page or ""
+        state.widget_states.widgets.extend(self.widgets.values())
+        await self.ws.send(message.SerializeToString())
+        self.elements, blob = [], b""
+        while True:
+            forward = ForwardMsg()
+            forward.ParseFromString(await asyncio.wait_for(self.ws.recv(), 300))
+            kind = forward.WhichOneof("type")
+            if kind == "navigation":
+                self.pages = {p.url_pathname: p.page_script_hash for p in forward.navigation.app_pages}
+                self.page_hash = forward.navigation.page_script_hash  # the page this run shows
+            elif kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
+                self.elements.append(forward.delta.new_element)
+                blob += forward.SerializeToString()
+            elif kind == "script_finished":
+                return blob
+
+    def widget(self, kind: str, label_or_key: str):
+        for element in self.elements:
+            if element.WhichOneof("type") == kind:
+                inner = getattr(element, kind)
+                if label_or_key in (getattr(inner, "label", ""), ) or label_or_key in inner.id:
+                    return inner
+        raise LookupError(f"no {kind} '{label_or_key}' on the page")
+
+    def set_widget(self, widget_id: str, **value) -> None:
+        from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+        state = WidgetState(id=widget_id)
+        for field, content in value.items():
+            setattr(state, field, content)
+        self.widgets[widget_id] = state
+
+
+def _run_grid_row(element, run_id: str) -> int:
+    import pyarrow as pa
+
+    table = pa.ipc.open_stream(element.arrow_data.data).read_all().to_pandas()
+    column = next(c for c in table.columns if str(c).lower() in ("run", "id", "run id", "run_id"))
+    return int(list(table[column]).index(run_id))
+
+
+async def one_session(url: str, number: int, rounds: int) -> dict:
+    import websockets
+
+    errors, leaks, seconds = [], [], []
+    async with websockets.connect(url, subprotocols=["streamlit"], max_size=None) as ws:
+        session = Session(ws, number)
+        await session.rerun("heatmap")
+        toggle = session.widget("checkbox", "Plain tables instead of AG Grid")
+        session.set_widget(toggle.id, bool_value=True)
+        await session.rerun()
+        for round_ in range(rounds):
+            label = f"Session {number} r{round_}"
+            grid = session.widget("dataframe", ".runs.")
+            edit = {"edited_rows": {str(_run_grid_row(grid, "she_they")): {"display": label}},
+                    "added_rows": [], "deleted_rows": []}
+            session.set_widget(grid.id, string_value=json.dumps(edit))
+            await session.rerun()
+            for page in PAGES:
+                started = time.perf_counter()
+                blob = await session.rerun(page)
+                seconds.append(time.perf_counter() - started)
+                errors += [f"page '{page}': {e.exception.message}" for e in session.elements
+                           if e.WhichOneof("type") == "exception"]
+                if page not in ("heatmap", "venn"):
+                    continue
+                if label.encode() not in blob or f"Top-{100 + number} ".encode() not in blob:
+                    errors.append(f"session {number} {page}: own label or top-k missing in round {round_}")
+                leaks += [f"session {number} {page}: saw session {other.decode()}"
+                          for other in set(MARK.findall(blob)) - {str(number).encode()}]
+    return {"errors": errors, "leaks": leaks, "seconds": seconds}
+
+
+def rss_mib(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as handle:
+        return next(int(line.split()[1]) for line in handle if line.startswith("VmRSS")) / 1024
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def _sessions(url: str, count: int, rounds: int, pid: int) -> tuple[list[dict], float]:
+    tasks = [asyncio.create_task(one_session(url, i, rounds)) for i in range(count)]
+    peak = 0.0
+    while not all(t.done() for t in tasks):
+        peak = max(peak, rss_mib(pid))
+        await asyncio.sleep(0.2)
+    return [t.result() for t in tasks], peak
+
+
+def run(sessions: int = 10, rounds: int = 3, settle: float = 5.0) -> dict:
+    port = free_port()
+    with tempfile.TemporaryDirectory() as cache:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(REPO / "streamlit_app.py"), "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true"],
+            cwd=REPO, env={**os.environ, "GRADIEND_ST_CACHE_DIR": cache}, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        try:
+            url = f"ws://127.0.0.1:{port}/_stcore/stream"
+            _wait_for(port)
+            asyncio.run(_sessions(url, 1, 1, server.pid))  # warm-up: imports and caches
+            time.sleep(settle)
+            before = rss_mib(server.pid)
+            results, peak = asyncio.run(_sessions(url, sessions, rounds, server.pid))
+            time.sleep(settle)  # closed sessions are dropped
+            after = rss_mib(server.pid)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    seconds = sorted(s for r in results for s in r["seconds"])
+    return {
+        "sessions": sessions, "rounds": rounds, "page_switches": len(seconds),
+        "errors": [e for r in results for e in r["errors"]], "leaks": [e for r in results for e in r["leaks"]],
+        "switch_median_s": round(statistics.median(seconds), 3),
+        "switch_p95_s": round(seconds[int(0.95 * (len(seconds) - 1))], 3),
+        "server_rss_before_mib": round(before), "server_rss_peak_mib": round(peak), "server_rss_after_mib": round(after),
+    }
+
+
+def _wait_for(port: int, timeout: float = 60) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            time.sleep(1)
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError("streamlit did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    print(json.dumps(run(args.sessions, args.rounds), indent=1))
+
+
+if __name__ == "__main__":
+    main()
