@@ -13,7 +13,7 @@ import sys
 from streamlit.testing.v1 import AppTest
 at = AppTest.from_file({str(APP)!r}, default_timeout=90).run()
 for page in ("convergence", "distributions", "scatter", "heatmap", "venn"):
-    at.switch_page(f"app_pages/{{page}}.py").run()
+    at.switch_page(f"pages/{{page}}.py").run()
     assert not at.exception, (page, [e.value for e in at.exception])
 print("torch" in sys.modules)
 """

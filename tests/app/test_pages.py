@@ -32,7 +32,7 @@ def start(**state) -> AppTest:
 
 
 def open_page(at: AppTest, page: str) -> AppTest:
-    return at.switch_page(f"app_pages/{page}.py").run()
+    return at.switch_page(f"pages/{page}.py").run()
 
 
 def problems(at: AppTest) -> list[str]:

@@ -68,6 +68,7 @@ def test_every_page_renders_without_errors(page, server, artifacts, name):
     if name == "scatter":
         page.wait_for_selector(".js-plotly-plot", timeout=20000)
     elif name:
+        page.wait_for_selector('[data-testid="stImage"] img', timeout=30000)  # a busy machine draws later
         assert len(figure_alt(page)) > 20
         assert page.locator('[data-testid="stDownloadButton"]').count() >= 4
     full_screenshot(page, artifacts / f"page_{name or 'runs'}.png")

@@ -1,6 +1,9 @@
 """Encoder scatter: every encoded row of one run, interactive."""
 
+from gradiend_st.ui.router import through_router
 from gradiend_st.ui.view_page import ViewPage
+
+through_router()  # first: a page opened without the router runs the router instead
 
 page = ViewPage("scatter")
 page.header()

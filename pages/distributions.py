@@ -1,8 +1,11 @@
-"""Training convergence: class means and correlation over steps, live while a run trains."""
+"""Encoder distributions: split violins of one run's encoded values."""
 
+from gradiend_st.ui.router import through_router
 from gradiend_st.ui.view_page import ViewPage
 
-page = ViewPage("convergence")
+through_router()  # first: a page opened without the router runs the router instead
+
+page = ViewPage("distributions")
 page.header()
 if page.ready():
     page.pick_runs()

@@ -1,8 +1,11 @@
-"""Top-k overlap Venn (UpSet beyond 6 runs) of the selected runs."""
+"""Top-k overlap heatmap of the selected runs."""
 
+from gradiend_st.ui.router import through_router
 from gradiend_st.ui.view_page import ViewPage
 
-page = ViewPage("venn")
+through_router()  # first: a page opened without the router runs the router instead
+
+page = ViewPage("heatmap")
 page.header()
 if page.ready():
     page.pick_runs()

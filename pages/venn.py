@@ -1,8 +1,11 @@
-"""Encoder distributions: split violins of one run's encoded values."""
+"""Top-k overlap Venn (UpSet beyond 6 runs) of the selected runs."""
 
+from gradiend_st.ui.router import through_router
 from gradiend_st.ui.view_page import ViewPage
 
-page = ViewPage("distributions")
+through_router()  # first: a page opened without the router runs the router instead
+
+page = ViewPage("venn")
 page.header()
 if page.ready():
     page.pick_runs()

@@ -1,0 +1,43 @@
+"""The app's router: page config, navigation over pages/, the shared sidebar."""
+
+from __future__ import annotations
+
+import threading
+
+import streamlit as st
+
+from gradiend_st.ui.sidebar import render_sidebar
+
+_routing = threading.local()  # set while the router runs a page (Streamlit runs each session's script in a thread)
+
+
+def run_app() -> None:
+    st.set_page_config(page_title="GRADIEND Studio", page_icon=":material/neurology:", layout="wide")
+    navigation = st.navigation({
+        "": [st.Page("pages/runs.py", title="Runs", icon=":material/table_rows:", default=True)],
+        "Views": [
+            st.Page("pages/convergence.py", title="Convergence", icon=":material/show_chart:"),
+            st.Page("pages/distributions.py", title="Distributions", icon=":material/align_vertical_center:"),
+            st.Page("pages/scatter.py", title="Scatter", icon=":material/scatter_plot:"),
+            st.Page("pages/heatmap.py", title="Heatmap", icon=":material/grid_on:"),
+            st.Page("pages/venn.py", title="Venn", icon=":material/join_inner:"),
+        ],
+    })
+    render_sidebar()
+    _routing.active = True
+    try:
+        navigation.run()
+    finally:
+        _routing.active = False
+
+
+def through_router() -> None:
+    """Pages call this first. A page run without the router (see below) runs the router instead, then stops.
+
+    Streamlit treats a `pages/` folder as an old-style multipage app until the router has called st.navigation
+    once, so on a fresh server the first visitor of a link such as /heatmap gets that page run directly.
+    """
+    if getattr(_routing, "active", False):
+        return
+    run_app()
+    st.stop()
