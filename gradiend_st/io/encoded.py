@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gradiend_st.io.errors import RunReadError
+from gradiend_st.io.errors import RunReadError, os_problem
 
 PREFIX = "encoded_values_"
 REQUIRED_COLUMNS = ("encoded", "label")
@@ -40,16 +40,14 @@ def read_encoded(path: Path) -> pd.DataFrame:
     """The table with `encoded` as float, `label` as float, text columns as str and a boolean `is_neutral`."""
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", on_bad_lines="error")
-    except FileNotFoundError:
-        raise RunReadError(path, "file not found") from None
-    except PermissionError:
-        raise RunReadError(path, "permission denied") from None
     except UnicodeDecodeError:
         frame = _read_latin1(path)
     except pd.errors.EmptyDataError:
         raise RunReadError(path, "file is empty") from None
     except (pd.errors.ParserError, csv.Error) as exc:
         raise RunReadError(path, f"not a readable CSV ({str(exc).splitlines()[0][:120]})") from None
+    except OSError as exc:
+        raise RunReadError(path, os_problem(exc)) from None
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
         raise RunReadError(path, f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
@@ -68,6 +66,8 @@ def _read_latin1(path: Path) -> pd.DataFrame:
         return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="latin-1")
     except (pd.errors.ParserError, csv.Error) as exc:
         raise RunReadError(path, f"not a readable CSV ({str(exc).splitlines()[0][:120]})") from None
+    except OSError as exc:
+        raise RunReadError(path, os_problem(exc)) from None
 
 
 def _numeric(path: Path, column: pd.Series, name: str, first_of_list: bool = False) -> pd.Series:

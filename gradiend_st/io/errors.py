@@ -21,6 +21,17 @@ class RunReadError(Exception):
         return f"{display_path(self.path, root)}: {self.problem}"
 
 
+def os_problem(exc: OSError) -> str:
+    """The problem part of a message for a file the operating system would not read."""
+    if isinstance(exc, FileNotFoundError):
+        return "file not found"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if isinstance(exc, IsADirectoryError):
+        return "is a folder, not a file"
+    return f"cannot read ({exc.strerror or exc})"
+
+
 def display_path(path: str | Path, root: str | Path) -> str:
     """`path` relative to `root` ('/'-separated); the bare file name when it lies outside."""
     path, root = Path(path), Path(root)

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from gradiend_st.io.errors import RunReadError
+from gradiend_st.io.errors import RunReadError, os_problem
 
 # training.json of long bert-base runs holds every validation row per eval step; far beyond that is not a run file.
 MAX_JSON_BYTES = 512 * 1024 * 1024
@@ -20,16 +20,8 @@ def read_json(path: Path, *, max_bytes: int = MAX_JSON_BYTES) -> Any:
             raise RunReadError(path, f"file is {size:,} bytes, more than the {max_bytes:,} allowed for JSON")
         with open(path, "rb") as handle:
             raw = handle.read()
-    except RunReadError:
-        raise
-    except FileNotFoundError:
-        raise RunReadError(path, "file not found") from None
-    except PermissionError:
-        raise RunReadError(path, "permission denied") from None
-    except IsADirectoryError:
-        raise RunReadError(path, "is a folder, not a file") from None
     except OSError as exc:
-        raise RunReadError(path, f"cannot read ({exc.strerror or exc})") from None
+        raise RunReadError(path, os_problem(exc)) from None
     if not raw.strip():
         raise RunReadError(path, "file is empty")
     try:

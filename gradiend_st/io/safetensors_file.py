@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gradiend_st.io.errors import RunReadError
+from gradiend_st.io.errors import RunReadError, os_problem
 
 # numpy has no bfloat16: BF16 is read as uint16 and widened (see `to_float`).
 DTYPES: dict[str, np.dtype] = {
@@ -104,14 +104,8 @@ def _read_header(path: Path) -> dict[str, TensorInfo]:
             if 8 + header_len > size:
                 raise RunReadError(path, f"header length {header_len:,} runs past the end of the {size:,}-byte file")
             raw = handle.read(header_len)
-    except RunReadError:
-        raise
-    except FileNotFoundError:
-        raise RunReadError(path, "file not found") from None
-    except PermissionError:
-        raise RunReadError(path, "permission denied") from None
     except OSError as exc:
-        raise RunReadError(path, f"cannot read ({exc.strerror or exc})") from None
+        raise RunReadError(path, os_problem(exc)) from None
     try:
         header = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
