@@ -209,8 +209,8 @@ def _build_shapes(data: VennData, options: Options) -> Figure:
     (x0, y0), (x1, y1) = _extent(patches)
     inches_per_unit = _inches_per_unit(fig, x1 - x0, y1 - y0)
     show_zeros = n < 6  # 6 triangles leave many slivers: empty ones stay blank (and the figure says so)
-    callouts, boxes = _place_counts(ax, data, options, inches_per_unit, show_zeros)
-    sides = _place_callouts(ax, callouts, boxes, ((x0, y0), (x1, y1)), options, inches_per_unit)
+    callouts = _place_counts(ax, data, options, inches_per_unit, show_zeros)
+    sides = _place_callouts(ax, callouts, ((x0, y0), (x1, y1)), options, inches_per_unit)
     ax.set_xlim(x0 - (0.14 if "left" in sides else 0.01), x1 + (0.14 if "right" in sides else 0.01))
     ax.set_ylim(y0 - 0.01, y1 + 0.01)
     handles = [Patch(facecolor=mcolors.to_rgba(colors[r], options.alpha), edgecolor=colors[r], label=labels[r])
@@ -243,13 +243,11 @@ class _Callout:
     mask: int
 
 
-def _place_counts(ax, data: VennData, options: Options, inches_per_unit: float,
-                  show_zeros: bool) -> tuple[list[_Callout], list[tuple[float, float, float, float]]]:
-    """Write each count at its region's deepest point. Returns the counts too big for their region, and the boxes
-    (x0, y0, x1, y1 in unit-square units) of the counts written, which leader lines should not cross."""
+def _place_counts(ax, data: VennData, options: Options, inches_per_unit: float, show_zeros: bool) -> list[_Callout]:
+    """Write each count at its region's deepest point. Returns the counts too big for their region."""
     spots = region_spots(len(data.runs))
     largest = options.region_counts_fontsize or 13
-    callouts, boxes = [], []
+    callouts = []
     for mask, count in region_counts(data).items():
         if not count and not show_zeros:
             continue
@@ -260,70 +258,53 @@ def _place_counts(ax, data: VennData, options: Options, inches_per_unit: float,
         if size >= SMALLEST_INSIDE_FONT:
             ax.text(spot.x, spot.y, text, ha="center", va="center", fontsize=size, gid=f"region-{mask}",
                     color="black" if count else "0.3", zorder=4, path_effects=HALO)
-            half_w, half_h = (0.31 * len(text) * size, 0.4 * size)
-            scale = 72 * inches_per_unit
-            boxes.append((spot.x - half_w / scale, spot.y - half_h / scale,
-                          spot.x + half_w / scale, spot.y + half_h / scale))
         elif count:
             callouts.append(_Callout(spot, text, mask))
-    return callouts, boxes
+    return callouts
 
 
-def _place_callouts(ax, callouts: list[_Callout], boxes: list, extent, options: Options,
-                    inches_per_unit: float) -> set[str]:
-    """Counts of thin regions beside the diagram, joined to their region by a leader line.
+def _place_callouts(ax, callouts: list[_Callout], extent, options: Options, inches_per_unit: float) -> set[str]:
+    """Counts of thin regions in a column beside the diagram, joined to their region by a leader line.
 
-    Greedy, deepest-first: each label takes the free slot (side, height) nearest its region whose line crosses no
-    earlier line and no count. Returns the sides used.
+    Each region goes to the nearer side (the side with fewer takes the most central ones when the other is full),
+    and each column keeps its regions in height order, at least one text line apart: counts never overlap, and
+    the leader lines of a column do not cross. Many counts make the lines tighter and the text smaller. Returns
+    the sides used.
     """
     size = min(options.region_counts_fontsize or 12, 12)
-    gap = size * 1.45 / 72 / inches_per_unit  # one text line, in unit-square units
+    line = size * 1.45 / 72 / inches_per_unit  # one text line, in unit-square units
     (x0, y0), (x1, y1) = extent
+    centre = (x0 + x1) / 2
+    by_x = sorted(callouts, key=lambda c: c.spot.x)
+    n_left = sum(c.spot.x < centre for c in callouts)
+    capacity = max(1, int((y1 - y0) / line) + 1)
+    n_left = min(max(n_left, len(by_x) - capacity), capacity)  # rebalance only when a side overflows
+    sides = {"left": by_x[:n_left], "right": by_x[n_left:]}
+    fullest = max(len(group) for group in sides.values())
+    gap = min(line, (y1 - y0) / max(1, fullest - 1))
+    size = min(size, gap / line * size)
     column = {"left": x0 - 0.03, "right": x1 + 0.03}
-    placed: dict[str, list[float]] = {"left": [], "right": []}
-    lines: list[tuple[tuple[float, float], tuple[float, float]]] = []
-    for callout in sorted(callouts, key=lambda c: (c.spot.y, c.spot.x)):
-        side, y = _best_slot(callout.spot, column, placed, lines, boxes, gap, (y0 + gap / 2, y1 - gap / 2))
-        start, end = (callout.spot.x, callout.spot.y), (column[side], y)
-        placed[side].append(y)
-        lines.append((start, end))
-        ax.plot(*zip(start, end, strict=True), color="0.25", linewidth=0.7, zorder=3)
-        ax.plot([start[0]], [start[1]], "o", color="0.15", markersize=2.5, zorder=3)
-        ax.text(end[0] + (-0.008 if side == "left" else 0.008), y, callout.text, fontsize=size, va="center",
-                ha="right" if side == "left" else "left", gid=f"region-{callout.mask}", zorder=4)
-    return {side for side, ys in placed.items() if ys}
+    for side, group in sides.items():
+        group = sorted(group, key=lambda c: c.spot.y)
+        for callout, y in zip(group, _spread([c.spot.y for c in group], gap, y0, y1), strict=True):
+            start, end = (callout.spot.x, callout.spot.y), (column[side], y)
+            ax.plot(*zip(start, end, strict=True), color="0.25", linewidth=0.7, zorder=3)
+            ax.plot([start[0]], [start[1]], "o", color="0.15", markersize=2.5, zorder=3)
+            ax.text(end[0] + (-0.008 if side == "left" else 0.008), y, callout.text, fontsize=size, va="center",
+                    ha="right" if side == "left" else "left", gid=f"region-{callout.mask}", zorder=4)
+    return {side for side, group in sides.items() if group}
 
 
-def _best_slot(spot: RegionSpot, column: dict, placed: dict, lines: list, boxes: list, gap: float,
-               y_range: tuple[float, float]) -> tuple[str, float]:
-    preferred = "left" if spot.x < 0.5 else "right"
-    best, best_cost = (preferred, spot.y), float("inf")
-    for side in ("left", "right"):
-        for k in range(-24, 25):
-            y = spot.y + k * gap / 3
-            if not y_range[0] <= y <= y_range[1] or any(abs(y - other) < gap for other in placed[side]):
-                continue
-            segment = ((spot.x, spot.y), (column[side], y))
-            cost = abs(y - spot.y) + abs(column[side] - spot.x) * 0.3 + (0 if side == preferred else 0.05)
-            cost += 1.0 * sum(_segments_cross(segment, line) for line in lines)
-            cost += 0.5 * sum(_segment_hits_box(segment, box) for box in boxes)
-            if cost < best_cost:
-                best, best_cost = (side, y), cost
-    return best
-
-
-def _segments_cross(a, b) -> bool:
-    def turn(p, q, r):
-        return np.sign((q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0]))
-
-    return turn(a[0], a[1], b[0]) != turn(a[0], a[1], b[1]) and turn(b[0], b[1], a[0]) != turn(b[0], b[1], a[1])
-
-
-def _segment_hits_box(segment, box, samples: int = 40) -> bool:
-    (ax_, ay), (bx, by) = segment
-    t = np.linspace(0, 1, samples)
-    xs, ys = ax_ + t * (bx - ax_), ay + t * (by - ay)
-    return bool(np.any((xs >= box[0]) & (xs <= box[2]) & (ys >= box[1]) & (ys <= box[3])))
+def _spread(targets: list[float], gap: float, low: float, high: float) -> np.ndarray:
+    """Heights as near their targets as possible, in the same order, at least `gap` apart, within [low, high]."""
+    ys = np.clip(np.asarray(targets, float), low, high)
+    for i in range(1, len(ys)):
+        ys[i] = max(ys[i], ys[i - 1] + gap)
+    if len(ys) and ys[-1] > high:
+        ys[-1] = high
+        for i in range(len(ys) - 2, -1, -1):
+            ys[i] = min(ys[i], ys[i + 1] - gap)
+    return ys
 
 
 # ---------------------------------------------------------------------------------------------------------------

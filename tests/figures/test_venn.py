@@ -172,3 +172,24 @@ def test_svg_has_text_and_literal_labels(all_runs, statuses):
     data = venn_data(all_runs, statuses, "decoder-weight|100", ["he_she", "he_it"])
     svg = figure_bytes(venn.build(data, venn.Options(run_labels={"he_she": "50% $he_she$"})), "svg").decode()
     assert "<text" in svg and "50% $he_she$" in svg
+
+
+def test_many_thin_regions_get_callouts_that_never_overlap():
+    """Six runs of 1000 with every one of the 63 regions non-empty: most counts go beside the diagram."""
+    runs = [f"run_{i}" for i in range(6)]
+    regions = [{"members": [runs[m] for m in range(6) if mask >> m & 1], "count": 900 if mask.bit_count() == 1 else mask % 40 + 1}
+               for mask in range(1, 64)]
+    data = venn.VennData(part="decoder-weight", topk=1000, runs=runs, sizes={r: 1000 for r in runs}, regions=regions)
+    fig = venn.build(data, venn.Options())
+    FigureCanvasAgg(fig).draw()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    counts = [t for t in ax.texts if (t.get_gid() or "").startswith("region-")]
+    assert len(counts) == 63
+    boxes = [t.get_window_extent(renderer) for t in counts]
+    for a, b in itertools.combinations(boxes, 2):
+        assert not a.overlaps(b), (a, b)
+    legend = ax.get_legend().get_window_extent(renderer)
+    assert all(not legend.overlaps(box) for box in boxes)
+    figure_box = fig.bbox
+    assert all(figure_box.x0 <= b.x0 and b.x1 <= figure_box.x1 for b in boxes), "counts stay inside the figure"

@@ -1,0 +1,135 @@
+"""The app's own overhead, measured as a browser sees it (websocket round trips to a real `streamlit run`).
+
+    python bench/app_overhead.py [--runs 200]
+
+1. Discovery of a folder of N small runs (hard links to the demo runs' files), in process.
+2. With that folder opened (GRADIEND_ST_ROOT): every page switch, first visit and again; a label edit in the
+   runs grid, on the Runs page and on the Convergence page.
+3. On the bundled demo: a label edit on every view page (the re-draw after a mapping change).
+Times are median round trips from sending the rerun to Streamlit's `script_finished`, over --repeat tries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import load_sessions as client  # noqa: E402  (the websocket client shared with the load test)
+
+VIEWS = ("convergence", "distributions", "scatter", "heatmap", "venn")
+
+
+def many_runs(target: Path, count: int) -> Path:
+    """`count` run folders, each hard links to the files of one of the demo's top-level runs."""
+    from gradiend_st.demo import DEMO_ROOT
+
+    sources = sorted(p.parent for p in DEMO_ROOT.glob("*/model") if p.is_dir())
+    for i in range(count):
+        source = sources[i % len(sources)]
+        for file in source.rglob("*"):
+            if file.is_file() and "seeds" not in file.relative_to(source).parts:
+                dest = target / f"run_{i:03d}" / file.relative_to(source)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                os.link(file, dest)
+    return target
+
+
+def time_discovery(root: Path, repeat: int) -> float:
+    from gradiend_st.io.discover import discover
+
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        discover(root)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+async def timed(session: client.Session, page: str | None = None) -> float:
+    started = time.perf_counter()
+    await session.rerun(page)
+    return time.perf_counter() - started
+
+
+async def label_edit(session: client.Session, run_id: str, label: str) -> float:
+    grid = session.widget("dataframe", ".runs.")
+    edit = {"edited_rows": {str(client._run_grid_row(grid, run_id)): {"display": label}},
+            "added_rows": [], "deleted_rows": []}
+    session.set_widget(grid.id, string_value=json.dumps(edit))
+    return await timed(session)
+
+
+async def measure_app(port: int, pages: tuple[str, ...], edit_pages: tuple[str, ...], run_id: str, repeat: int,
+                      query: str = "") -> dict:
+    import websockets
+
+    results: dict[str, float] = {}
+    async with websockets.connect(f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=["streamlit"],
+                                  max_size=None) as ws:
+        session = client.Session(ws, 0)
+        session.query = query
+        results["first page"] = await timed(session, "")
+        session.set_widget(session.widget("checkbox", "Plain tables instead of AG Grid").id, bool_value=True)
+        await session.rerun()
+        for page in pages:
+            results[f"open {page or 'runs'} (first visit)"] = await timed(session, page)
+            results[f"open {page or 'runs'} (again)"] = statistics.median([await timed(session, page)
+                                                                          for _ in range(repeat)])
+        for page in edit_pages:
+            await session.rerun(page)
+            await label_edit(session, run_id, "warm-up label")
+            results[f"label edit on {page or 'runs'}"] = statistics.median(
+                [await label_edit(session, run_id, f"label {i}") for i in range(repeat)])
+    return results
+
+
+def with_server(root: Path | None, work) -> dict:
+    port = client.free_port()
+    env = {**os.environ, "GRADIEND_ST_CACHE_DIR": tempfile.mkdtemp()}
+    if root is not None:
+        env["GRADIEND_ST_ROOT"] = str(root)
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(HERE.parent / "streamlit_app.py"),
+                               "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
+                              cwd=HERE.parent, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        client._wait_for(port)
+        return asyncio.run(work(port))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        root = many_runs(Path(tmp) / "runs", args.runs)
+        rows.append((f"discover {args.runs} runs", time_discovery(root, args.repeat)))
+        # Ten runs selected: what a user compares; the top-k views of all 200 are a separate, cached computation.
+        query = "&".join(f"runs=run_{i:03d}" for i in range(10))
+        many = with_server(root, lambda port: measure_app(port, ("", *VIEWS), ("", "convergence"), "run_000",
+                                                          args.repeat, query))
+        rows += [(f"{args.runs} runs: {name}", seconds) for name, seconds in many.items()]
+    demo = with_server(None, lambda port: measure_app(port, (), VIEWS, "he_she", args.repeat,
+                                                      "runs=he_she&runs=she_they&runs=he_it"))
+    rows += [(f"demo: {name}", seconds) for name, seconds in demo.items() if name.startswith("label edit")]
+    print("| step | seconds |\n|---|---|")
+    for name, seconds in rows:
+        print(f"| {name} | {seconds:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
