@@ -65,6 +65,9 @@ class Session:
                 self.elements.append(forward.delta.new_element)
                 blob += forward.SerializeToString()
             elif kind == "script_finished":
+                if forward.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:  # st.rerun(): a new run follows
+                    self.elements, blob = [], b""
+                    continue
                 return blob
 
     def widget(self, kind: str, label_or_key: str):

@@ -98,14 +98,13 @@ class _NoCatalog:
 def _grid(frame: pd.DataFrame, *, key: str, editable: list[str], apply) -> None:
     """Show the grid; `apply(edited_frame)` stores an edit in the canonical mapping.
 
-    AG Grid reports edits through a callback, which Streamlit runs before the next script run: the figures above
-    the grid are drawn once, already with the new labels. The data_editor fallback applies its result after the
-    fact and reruns.
+    Both report edits through a callback, which Streamlit runs before the next script run: the figures above the
+    grid are drawn once, already with the new labels.
     """
     if aggrid_available():
         _aggrid(frame, key=key, editable=editable, apply=apply)
-    elif apply(_data_editor(frame, key=key, editable=editable)):
-        st.rerun()
+    else:
+        _data_editor(frame, key=key, editable=editable, apply=apply)
 
 
 def _aggrid(frame: pd.DataFrame, *, key: str, editable: list[str], apply) -> None:
@@ -142,14 +141,23 @@ def _aggrid(frame: pd.DataFrame, *, key: str, editable: list[str], apply) -> Non
            data_return_mode="AS_INPUT", custom_css={".studio-editable": {"background-color": "#f3f8fb"}})
 
 
-def _data_editor(frame: pd.DataFrame, *, key: str, editable: list[str]) -> pd.DataFrame | None:
+def _data_editor(frame: pd.DataFrame, *, key: str, editable: list[str], apply) -> None:
     config = {column: st.column_config.TextColumn(HEADERS.get(column, column), help=TIPS.get(column))
               for column in frame.columns}
     if "order" in frame.columns:
         config["order"] = st.column_config.NumberColumn(HEADERS["order"], help=TIPS["order"], step=1, format="%d")
     if "color" in frame.columns:
         config["color"] = st.column_config.TextColumn(HEADERS["color"], help=TIPS["color"], validate=r"^(#[0-9a-fA-F]{6}|#[0-9a-fA-F]{3}|[A-Za-z]+|)$")
-    edited = st.data_editor(frame, key=key, hide_index=True, width="stretch", height=grid_height(len(frame)),
-                            disabled=[c for c in frame.columns if c not in editable], column_config=config,
-                            num_rows="fixed")
-    return edited
+    st.data_editor(frame, key=key, hide_index=True, width="stretch", height=grid_height(len(frame)),
+                   disabled=[c for c in frame.columns if c not in editable], column_config=config, num_rows="fixed",
+                   on_change=_apply_editor_edits, args=(frame, key, apply))
+
+
+def _apply_editor_edits(frame: pd.DataFrame, key: str, apply) -> None:
+    """data_editor callback: the shown frame with the edited cells, handed to `apply`."""
+    edited = frame.copy()
+    for row, change in st.session_state[key].get("edited_rows", {}).items():
+        for column, value in change.items():
+            if column in edited.columns and int(row) < len(edited):
+                edited.iloc[int(row), edited.columns.get_loc(column)] = value
+    apply(edited)
