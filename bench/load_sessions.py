@@ -147,7 +147,7 @@ async def _sessions(url: str, count: int, rounds: int, pid: int) -> tuple[list[d
     return [t.result() for t in tasks], peak
 
 
-def run(sessions: int = 10, rounds: int = 3, settle: float = 5.0) -> dict:
+def run(sessions: int = 10, rounds: int = 3, settle: float = 5.0, batches: int = 1) -> dict:
     port = free_port()
     with tempfile.TemporaryDirectory() as cache:
         server = subprocess.Popen(
@@ -161,19 +161,24 @@ def run(sessions: int = 10, rounds: int = 3, settle: float = 5.0) -> dict:
             asyncio.run(_sessions(url, 1, 1, server.pid))  # warm-up: imports and caches
             time.sleep(settle)
             before = rss_mib(server.pid)
-            results, peak = asyncio.run(_sessions(url, sessions, rounds, server.pid))
-            time.sleep(settle)  # closed sessions are dropped
-            after = rss_mib(server.pid)
+            results, peak, after = [], 0.0, []
+            for _ in range(batches):  # the same load again: caches are full now, a leak would keep growing
+                batch, batch_peak = asyncio.run(_sessions(url, sessions, rounds, server.pid))
+                results += batch
+                peak = max(peak, batch_peak)
+                time.sleep(settle)  # closed sessions are dropped
+                after.append(round(rss_mib(server.pid)))
         finally:
             server.terminate()
             server.wait(timeout=30)
     seconds = sorted(s for r in results for s in r["seconds"])
     return {
-        "sessions": sessions, "rounds": rounds, "page_switches": len(seconds),
+        "sessions": sessions, "rounds": rounds, "batches": batches, "page_switches": len(seconds),
         "errors": [e for r in results for e in r["errors"]], "leaks": [e for r in results for e in r["leaks"]],
         "switch_median_s": round(statistics.median(seconds), 3),
         "switch_p95_s": round(seconds[int(0.95 * (len(seconds) - 1))], 3),
-        "server_rss_before_mib": round(before), "server_rss_peak_mib": round(peak), "server_rss_after_mib": round(after),
+        "server_rss_before_mib": round(before), "server_rss_peak_mib": round(peak),
+        "server_rss_after_each_batch_mib": after,
     }
 
 
@@ -193,8 +198,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--batches", type=int, default=2, help="run the sessions this many times, one after another")
     args = parser.parse_args()
-    print(json.dumps(run(args.sessions, args.rounds), indent=1))
+    print(json.dumps(run(args.sessions, args.rounds, batches=args.batches), indent=1))
 
 
 if __name__ == "__main__":

@@ -167,20 +167,20 @@ def _comparison(args, default_kind: str = "run"):
 
 def cmd_topk(args) -> int:
     result = _comparison(args)
-    payload = {
-        "part": result.part,
-        "topk": result.topk,
-        "runs": result.runs,
-        "k": {rid: result.sets[rid].k for rid in result.runs},
-        "indices": {rid: result.sets[rid].indices.tolist() for rid in result.runs},
-        "intersection_counts": result.counts.tolist(),
-    }
+    counts = result.counts.tolist()
     if args.json:
-        _print_json(payload)
+        _print_json({
+            "part": result.part,
+            "topk": result.topk,
+            "runs": result.runs,
+            "k": {rid: result.sets[rid].k for rid in result.runs},
+            "indices": {rid: result.sets[rid].indices.tolist() for rid in result.runs},
+            "intersection_counts": counts,
+        })
         return 0
     width = max(len(r) for r in result.runs)
     print(f"top-{result.topk} by {result.part}; intersection counts:")
-    for rid, row in zip(result.runs, payload["intersection_counts"], strict=True):
+    for rid, row in zip(result.runs, counts, strict=True):
         print(f"{rid:<{width}}  " + " ".join(f"{c:>7}" for c in row))
     return 0
 
@@ -246,8 +246,7 @@ def _progress_line(done: int, total: int, run_id: str) -> None:
 
 
 def _print_json(payload: dict) -> None:
-    json.dump(payload, sys.stdout)
-    sys.stdout.write("\n")
+    sys.stdout.write(json.dumps(payload) + "\n")  # dumps runs the C encoder; dump to a stream iterates in Python
 
 
 if __name__ == "__main__":
