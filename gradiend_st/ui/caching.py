@@ -98,13 +98,18 @@ def _load(view: str, run_ids: tuple[str, ...], options_key: str, files_key: str,
 _seen_keys: dict[tuple, None] = {}  # keys already handed to the cache (insertion-ordered, bounded)
 
 
+def data_key(view: str, catalog: Catalog, run_ids: list[str], options) -> tuple:
+    """What a view's loaded data depends on: the view, the runs, the loading options, the files' identities."""
+    return view, tuple(run_ids), load_key(view, options), run_files_key(catalog, run_ids) + str(catalog.root)
+
+
 def load_view(view: str, module: ModuleType, catalog: Catalog, run_ids: list[str], options, progress=None):
     """`module.load(...)`, cached on (view, run ids, loading options, file identities).
 
     A key not seen before is loaded here with `progress` (when load() takes one) and stored in the cache; later
     calls are cache hits. (If the cache evicted an entry meanwhile, it is reloaded without a progress bar.)
     """
-    keys = (view, tuple(run_ids), load_key(view, options), run_files_key(catalog, run_ids) + str(catalog.root))
+    keys = data_key(view, catalog, run_ids, options)
     computed = []
     if keys not in _seen_keys:
         kwargs = {}

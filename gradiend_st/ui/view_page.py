@@ -170,7 +170,7 @@ def figure_panel(view: str, module: ModuleType, catalog, focus: str | None, key:
             st.warning(f"Left out {rid}: {catalog.error_text(exc)}", icon=":material/warning:")
         _merge_view_labels(module, data)
         full = mp.to_options(view, options, state.mapping(), run_ids, label_values=getattr(data, "class_names", None))
-        shown = draw(view, module, data, full)
+        shown = draw(view, module, data, full, caching.data_key(view, catalog, run_ids, options))
         if shown:
             render_download_bar(view, module, data, full, run_ids, key=key)
             render_code(view, full, run_ids, catalog)
@@ -240,26 +240,37 @@ class _Empty:
     runs: dict = {}
 
 
-def draw(view: str, module: ModuleType, data, options) -> bool:
+def draw(view: str, module: ModuleType, data, options, data_key: tuple) -> bool:
     """build() and show; records the figure's text and timing (the alt text, and what tests check)."""
     started = time.perf_counter()
     try:
-        fig = module.build(data, options)
+        shown, texts = _rendered(repr((data_key, options)), module, data, options)
     except (ValueError, KeyError, RunReadError) as exc:
         st.error(f"Cannot draw with these options: {exc}", icon=":material/error:")
         return False
     built = time.perf_counter()
+    if isinstance(shown, bytes):
+        st.image(shown, width="content", output_format="PNG", alt=_alt(view, texts))
+    else:
+        st.plotly_chart(shown, theme=None, width="stretch", key=f"{view}.plotly",
+                        config={"displaylogo": False, "toImageButtonOptions": {"format": "svg"}})
+    done = time.perf_counter()
+    _notes(data)
+    state.record_figure(view, texts=texts, build_ms=(built - started) * 1000, show_ms=(done - built) * 1000)
+    return True
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _rendered(key: str, _module: ModuleType, _data, _options):  # noqa: ARG001 - `key` is the cache key
+    """(screen PNG, or the plotly figure; the figure's texts). The same data and options draw the same figure,
+    so page visits and reruns that change nothing in it (another session's too) reuse it."""
+    fig = _module.build(_data, _options)
     texts = figure_texts(fig)
     if isinstance(fig, Figure):
-        st.image(screen_png(fig), width="content", output_format="PNG", alt=_alt(view, texts))
+        png = screen_png(fig)
         _close(fig)
-    else:
-        st.plotly_chart(fig, theme=None, width="stretch", key=f"{view}.plotly",
-                        config={"displaylogo": False, "toImageButtonOptions": {"format": "svg"}})
-    shown = time.perf_counter()
-    _notes(data)
-    state.record_figure(view, texts=texts, build_ms=(built - started) * 1000, show_ms=(shown - built) * 1000)
-    return True
+        return png, texts
+    return fig, texts
 
 
 def screen_png(fig: Figure) -> bytes:
