@@ -56,6 +56,9 @@ def full_screenshot(page, path) -> None:
     height = page.evaluate("() => Math.max(...[...document.querySelectorAll('section, div')].map(e => e.scrollHeight))")
     page.set_viewport_size({"width": 1500, "height": min(int(height) + 40, 5000)})
     time.sleep(0.5)
+    for index in range(page.locator(GRID).count()):  # grids redraw after the resize: wait for their rows
+        page.frame_locator(GRID).nth(index).locator(".ag-row").first.wait_for(timeout=15000)
+    time.sleep(0.5)
     page.screenshot(path=str(path))
     page.set_viewport_size({"width": 1500, "height": 1300})
 
