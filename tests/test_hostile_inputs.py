@@ -315,3 +315,25 @@ def test_unusual_folder_names(tmp_path):
     catalog = discover(tmp_path)
     assert long_name in catalog.runs and odd in catalog.runs
     assert compare_topk(catalog, [long_name, odd], "decoder-weight", 3).counts.shape == (2, 2)
+
+
+def test_folders_without_read_permission(tmp_path, monkeypatch):
+    # Tests run as root here, where chmod does not stop reading: the operating system's refusal is simulated.
+    root = tmp_path / "runs"
+    write_run(root, "good", seed=1)
+    write_run(root, "locked", seed=2)
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if Path(path).name == "locked":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    catalog = discover(root)
+    assert "good" in catalog.runs and "locked" not in catalog.runs
+    assert [(e.path, e.error) for e in catalog.errors] == [("locked", "cannot list folder (permission denied?)")]
+    monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != root)
+    with pytest.raises(RunReadError, match="permission denied") as info:
+        discover(root)
+    assert info.value.relative_to(tmp_path) == "runs: permission denied"
