@@ -10,15 +10,20 @@ class RunReadError(Exception):
 
     def __init__(self, path: str | Path, problem: str):
         self.path = Path(path)
-        self.problem = problem
-        super().__init__(f"{self.path}: {problem}")
+        self.problem = one_line(problem)  # names taken from a file (tensor names, keys) may hold newlines
+        super().__init__(f"{one_line(str(self.path))}: {self.problem}")
 
     def __reduce__(self):  # picklable (Streamlit's cache_data pickles loaded view data)
         return type(self), (self.path, self.problem)
 
     def relative_to(self, root: str | Path) -> str:
         """The message with the path relative to `root`, so it never reveals folders above it."""
-        return f"{display_path(self.path, root)}: {self.problem}"
+        return f"{one_line(display_path(self.path, root))}: {self.problem}"
+
+
+def one_line(text: str) -> str:
+    """`text` with line breaks and other control characters shown escaped, so a message stays one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def os_problem(exc: OSError) -> str:

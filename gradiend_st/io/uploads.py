@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
+from gradiend_st.io.errors import one_line
+
 MiB = 1024 * 1024
 CHUNK = MiB
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tgz", ".gz", ".bz2", ".xz", ".zst", ".7z", ".rar")
@@ -38,7 +40,7 @@ class UploadError(Exception):
 
     def __init__(self, entry: str, problem: str):
         self.entry, self.problem = entry, problem
-        super().__init__(f"{_printable(entry)}: {problem}")
+        super().__init__(f"{one_line(entry)[:200]}: {problem}")
 
 
 @dataclass(frozen=True)
@@ -261,7 +263,3 @@ def _process_alive(pid: int) -> bool:
     except PermissionError:
         return True  # exists, owned by someone else
     return True
-
-
-def _printable(text: str) -> str:
-    return "".join(c if c.isprintable() else "?" for c in text)[:200]

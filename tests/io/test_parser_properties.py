@@ -4,7 +4,7 @@ import json
 import struct
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from gradiend_st.io.encoded import read_encoded
@@ -46,6 +46,7 @@ def test_training_reader_on_any_json(tmp_path, value):
 @given(st.dictionaries(st.text(max_size=6), st.dictionaries(st.sampled_from(["dtype", "shape", "data_offsets"]),
                        st.one_of(st.text(max_size=4), st.integers(-5, 50), st.lists(st.integers(-5, 50), max_size=3))),
                        max_size=3), st.binary(max_size=64))
+@example(header={"\n": {}}, data=b"")  # found by hypothesis: a tensor name with a line break
 def test_safetensors_header_on_any_entries(tmp_path, header, data):
     raw = json.dumps(header).encode()
     path = tmp_path / "m.safetensors"
