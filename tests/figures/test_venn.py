@@ -150,10 +150,16 @@ def test_upset_for_seven_runs(all_runs, statuses, catalog):
     # Each bar's dot column marks exactly its members.
     matrix_ax = next(a for a in fig.axes if a.get_label() == "matrix")
     ranked, _ = venn.upset_bars(data, venn.Options())
-    member_lines = [line for line in matrix_ax.lines]
-    for line, region in zip(member_lines, ranked, strict=True):
+    grid, members = matrix_ax.collections[0], matrix_ax.collections[2]  # grey grid, lines, member dots
+    assert len(grid.get_offsets()) == len(ranked) * 7
+    dots = {}
+    for x, y in members.get_offsets():
+        dots.setdefault(int(x), []).append(int(y))
+    lines = matrix_ax.collections[1].get_segments()
+    for column, region in enumerate(ranked):
         rows = sorted(ids.index(m) for m in region["members"])
-        assert line.get_ydata().tolist() == [rows[0], rows[-1]]
+        assert sorted(dots[column]) == rows
+        assert lines[column][:, 1].tolist() == [rows[0], rows[-1]]
     sizes_ax = next(a for a in fig.axes if a.get_label() == "set sizes")
     assert [p.get_width() for p in sizes_ax.patches] == [100] * 7
 
