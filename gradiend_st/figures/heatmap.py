@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from matplotlib import colormaps
 from matplotlib import colors as mcolors
 from matplotlib.figure import Figure
@@ -25,6 +25,9 @@ from gradiend_st.analysis.overlap import VALUES, overlap_matrix
 from gradiend_st.figures.style import new_figure, studio_style, with_marker
 from gradiend_st.io.discover import Catalog
 from gradiend_st.io.errors import RunReadError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 EXPORT_FORMATS = ("png", "pdf", "svg")
 SCALES = ("linear", "log", "sqrt", "power")
@@ -169,6 +172,7 @@ def _converged(data: HeatmapData, rid: str) -> bool | None:
 
 def table(data: HeatmapData, options: Options) -> pd.DataFrame:
     """The matrix as shown (drawing order, display labels), for the CSV download."""
+    import pandas as pd  # only the CSV download needs it
     order = [rid for _, ids in ordered_groups(data, options) for rid in ids]
     matrix = _reorder(display_matrix(data, options), data.runs, order)
     labels = display_labels(data, options)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from matplotlib import colors as mcolors
 from matplotlib import patheffects
 from matplotlib.collections import LineCollection
@@ -28,6 +28,9 @@ from gradiend_st.figures.style import categorical_colors, new_figure, studio_sty
 from gradiend_st.figures.venn_shapes import RegionSpot, region_spots, shape_patches
 from gradiend_st.io.discover import Catalog
 from gradiend_st.io.errors import RunReadError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 EXPORT_FORMATS = ("png", "pdf", "svg")
 MAX_DRAWN_SETS = 6
@@ -77,6 +80,7 @@ def load(catalog: Catalog, run_ids: list[str], options: Options,
 
 def table(data: VennData, options: Options) -> pd.DataFrame:
     """One row per region: its members (display labels), how many runs, and the exclusive count."""
+    import pandas as pd  # only the CSV download needs it
     labels = display_labels(data, options)
     return pd.DataFrame({
         "members": [" & ".join(labels[m] for m in r["members"]) for r in data.regions],

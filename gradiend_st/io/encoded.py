@@ -5,11 +5,14 @@ from __future__ import annotations
 import csv
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from gradiend_st.io.errors import RunReadError, os_problem
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PREFIX = "encoded_values_"
 REQUIRED_COLUMNS = ("encoded", "label")
@@ -38,6 +41,7 @@ def describe_key(key: str) -> str:
 
 def read_encoded(path: Path) -> pd.DataFrame:
     """The table with `encoded` as float, `label` as float, text columns as str and a boolean `is_neutral`."""
+    import pandas as pd  # imported when a table is read: discovery and top-k need no pandas
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", on_bad_lines="error")
     except UnicodeDecodeError:
@@ -61,6 +65,7 @@ def read_encoded(path: Path) -> pd.DataFrame:
 
 
 def _read_latin1(path: Path) -> pd.DataFrame:
+    import pandas as pd  # imported when a table is read: discovery and top-k need no pandas
     # Some spreadsheet tools re-save CSVs as Latin-1; every byte decodes, so the columns survive.
     try:
         return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="latin-1")
@@ -71,6 +76,7 @@ def _read_latin1(path: Path) -> pd.DataFrame:
 
 
 def _numeric(path: Path, column: pd.Series, name: str, first_of_list: bool = False) -> pd.Series:
+    import pandas as pd  # imported when a table is read: discovery and top-k need no pandas
     text = column.str.strip()
     if first_of_list:  # latent_dim > 1 stores "[0.1, -0.3]": the first dimension is the feature
         text = text.str.replace(r"^\[\s*([^,\]]*).*$", r"\1", regex=True)
