@@ -52,6 +52,14 @@ def wait_for_alt(page, text: str, timeout: float = 20.0) -> float:
     return time.time() - started
 
 
+def wait_for_count(page, selector: str, at_least: int, timeout: float = 30.0) -> None:
+    deadline = time.time() + timeout
+    while page.locator(selector).count() < at_least:
+        if time.time() > deadline:
+            raise AssertionError(f"{page.locator(selector).count()} of {at_least} {selector} after {timeout:.0f} s")
+        time.sleep(0.2)
+
+
 def full_screenshot(page, path) -> None:
     height = page.evaluate("() => Math.max(...[...document.querySelectorAll('section, div')].map(e => e.scrollHeight))")
     page.set_viewport_size({"width": 1500, "height": min(int(height) + 40, 5000)})
@@ -73,7 +81,7 @@ def test_every_page_renders_without_errors(page, server, artifacts, name):
     elif name:
         page.wait_for_selector('[data-testid="stImage"] img', timeout=30000)  # a busy machine draws later
         assert len(figure_alt(page)) > 20
-        assert page.locator('[data-testid="stDownloadButton"]').count() >= 4
+        wait_for_count(page, '[data-testid="stDownloadButton"]', 4)  # the download bar comes after the figure
     full_screenshot(page, artifacts / f"page_{name or 'runs'}.png")
 
 
