@@ -107,24 +107,25 @@ def _topk_arg(text: str) -> int | float:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _catalog(root: str, args=None):
-    """Discover runs under ROOT: a folder, or a zip of run folders (e.g. a bundle), unpacked safely to a temp folder."""
+def _catalog(args):
+    """Discover runs under ROOT: a folder, or a zip of run folders (e.g. a bundle), unpacked safely to a temp folder.
+
+    Sets `args.opened_root`, the folder messages are made relative to."""
     from gradiend_st.io.discover import discover
 
-    path = Path(root)
+    path = Path(args.root)
     if path.is_file() and path.suffix.lower() == ".zip":
         from gradiend_st.io.uploads import unpack_zip
 
         temp = tempfile.TemporaryDirectory(prefix="gradiend-st-")
         _TEMP_FOLDERS.append(temp)  # removed when the command ends (atexit in TemporaryDirectory's finalizer)
         path = unpack_zip(path, Path(temp.name) / "root", name=path.name)
-    if args is not None:
-        args.opened_root = path
+    args.opened_root = path
     return discover(path)
 
 
 def cmd_runs(args) -> int:
-    catalog = _catalog(args.root, args)
+    catalog = _catalog(args)
     entries = [
         {
             "id": run.id,
@@ -155,7 +156,7 @@ def cmd_runs(args) -> int:
 def _comparison(args, default_kind: str = "run"):
     from gradiend_st.analysis.comparison import compare_topk
 
-    catalog = _catalog(args.root, args)
+    catalog = _catalog(args)
     ids = args.runs or catalog.ids(default_kind)
     missing = [rid for rid in ids if rid not in catalog.runs]
     if missing:
@@ -206,7 +207,7 @@ def cmd_pack(args) -> int:
     else:
         if not args.root:
             raise CliError("pack needs ROOT (or --merge BUNDLE ...)")
-        catalog = _catalog(args.root, args)
+        catalog = _catalog(args)
         ids = args.runs or catalog.ids("run")
         missing = [rid for rid in ids if rid not in catalog.runs]
         if missing:
@@ -234,7 +235,7 @@ def cmd_render(args) -> int:
             raise CliError(f"{args.preset}: cannot read the preset ({exc.strerror or exc})") from None
         except PresetError as exc:
             raise CliError(f"{args.preset}: {exc}") from None
-    data = render_figure(_catalog(args.root, args), args.view, run_ids=args.runs, preset=preset, fmt=fmt, dpi=args.dpi)
+    data = render_figure(_catalog(args), args.view, run_ids=args.runs, preset=preset, fmt=fmt, dpi=args.dpi)
     args.output.write_bytes(data)  # render output may replace an earlier rendering
     print(f"{args.output} ({fmt}, {len(data):,} bytes)")
     return 0

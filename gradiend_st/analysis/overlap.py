@@ -10,7 +10,6 @@ VALUES = ("intersection", "intersection_frac")
 
 
 WORD = 64  # sets per uint64 membership word
-_BIT = np.left_shift(np.uint64(1), np.arange(WORD, dtype=np.uint64))
 ALL_REGIONS_UP_TO = 16  # beyond this many sets, list only non-empty regions (2^n rows would not fit a table)
 
 

@@ -217,7 +217,8 @@ def sort_categories(values) -> list[str]:
 
 
 def stratified_rows(frame: pd.DataFrame, raw_color: np.ndarray, options: Options) -> np.ndarray:
-    """Row positions to draw: all, or `max_points` spread evenly over strata (seeded, in table order)."""
+    """Row positions to draw: all, or at most `max_points` (default DRAW_LIMIT) spread evenly over strata (seeded,
+    in table order)."""
     n, limit = len(frame), options.max_points or DRAW_LIMIT
     if n <= limit:
         return np.arange(n)

@@ -103,13 +103,14 @@ def data_key(view: str, catalog: Catalog, run_ids: list[str], options) -> tuple:
     return view, tuple(run_ids), load_key(view, options), run_files_key(catalog, run_ids) + str(catalog.root)
 
 
-def load_view(view: str, module: ModuleType, catalog: Catalog, run_ids: list[str], options, progress=None):
-    """`module.load(...)`, cached on (view, run ids, loading options, file identities).
+def load_view(view: str, module: ModuleType, catalog: Catalog, run_ids: list[str], options, progress=None,
+              keys: tuple | None = None):
+    """`module.load(...)`, cached on `keys` (default: `data_key(...)`: view, run ids, loading options, files).
 
     A key not seen before is loaded here with `progress` (when load() takes one) and stored in the cache; later
     calls are cache hits. (If the cache evicted an entry meanwhile, it is reloaded without a progress bar.)
     """
-    keys = data_key(view, catalog, run_ids, options)
+    keys = keys or data_key(view, catalog, run_ids, options)
     computed = []
     if keys not in _seen_keys:
         kwargs = {}

@@ -163,14 +163,15 @@ def figure_panel(view: str, module: ModuleType, catalog, focus: str | None, key:
         if problem:
             st.info(problem, icon=":material/checklist:")
             return
-        data = load_with_progress(view, module, catalog, run_ids, options)
+        data_key = caching.data_key(view, catalog, run_ids, options)  # stats the runs' files: once per rerun
+        data = load_with_progress(view, module, catalog, run_ids, options, data_key)
         if data is None:
             return
         for rid, exc in getattr(data, "left_out", {}).items():  # top-k views draw the readable runs
             st.warning(f"Left out {rid}: {catalog.error_text(exc)}", icon=":material/warning:")
         _merge_view_labels(module, data)
         full = mp.to_options(view, options, state.mapping(), run_ids, label_values=getattr(data, "class_names", None))
-        shown = draw(view, module, data, full, caching.data_key(view, catalog, run_ids, options))
+        shown = draw(view, module, data, full, data_key)
         if shown:
             render_download_bar(view, module, data, full, run_ids, key=key)
             render_code(view, full, run_ids, catalog)
@@ -202,7 +203,7 @@ def _splits(catalog, focus: str | None) -> list[str]:
     return list(run.encoded) if run else []
 
 
-def load_with_progress(view: str, module: ModuleType, catalog, run_ids: list[str], options):
+def load_with_progress(view: str, module: ModuleType, catalog, run_ids: list[str], options, data_key: tuple):
     """The cached load; a progress bar names the run being read when top-k work is not cached yet."""
     bar = st.empty()
 
@@ -211,7 +212,7 @@ def load_with_progress(view: str, module: ModuleType, catalog, run_ids: list[str
         bar.progress(min(1.0, done / max(total, 1)), text=text)
 
     try:
-        return caching.load_view(view, module, catalog, run_ids, options, progress)
+        return caching.load_view(view, module, catalog, run_ids, options, progress, keys=data_key)
     except RunReadError as exc:
         st.error(catalog.error_text(exc), icon=":material/error:")
     except (ValueError, KeyError, InterruptedError) as exc:
