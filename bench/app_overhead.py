@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -61,52 +59,35 @@ async def timed(session: client.Session, page: str | None = None) -> float:
     return time.perf_counter() - started
 
 
-async def label_edit(session: client.Session, run_id: str, label: str) -> float:
-    grid = session.widget("dataframe", ".runs.")
-    edit = {"edited_rows": {str(client._run_grid_row(grid, run_id)): {"display": label}},
-            "added_rows": [], "deleted_rows": []}
-    session.set_widget(grid.id, string_value=json.dumps(edit))
-    return await timed(session)
-
-
 async def measure_app(port: int, pages: tuple[str, ...], edit_pages: tuple[str, ...], run_id: str, repeat: int,
                       query: str = "") -> dict:
-    import websockets
-
     results: dict[str, float] = {}
-    async with websockets.connect(f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=["streamlit"],
-                                  max_size=None) as ws:
+    async with client.connect(port) as ws:
         session = client.Session(ws, 0)
         session.query = query
         results["first page"] = await timed(session, "")
-        session.set_widget(session.widget("checkbox", "Plain tables instead of AG Grid").id, bool_value=True)
-        await session.rerun()
+        await session.use_plain_tables()
         for page in pages:
             results[f"open {page or 'runs'} (first visit)"] = await timed(session, page)
             results[f"open {page or 'runs'} (again)"] = statistics.median([await timed(session, page)
                                                                           for _ in range(repeat)])
         for page in edit_pages:
             await session.rerun(page)
-            await label_edit(session, run_id, "warm-up label")
+            await session.edit_run_label(run_id, "warm-up label")
             results[f"label edit on {page or 'runs'}"] = statistics.median(
-                [await label_edit(session, run_id, f"label {i}") for i in range(repeat)])
+                [await timed_edit(session, run_id, f"label {i}") for i in range(repeat)])
     return results
 
 
+async def timed_edit(session: client.Session, run_id: str, label: str) -> float:
+    started = time.perf_counter()
+    await session.edit_run_label(run_id, label)
+    return time.perf_counter() - started
+
+
 def with_server(root: Path | None, work) -> dict:
-    port = client.free_port()
-    env = {**os.environ, "GRADIEND_ST_CACHE_DIR": tempfile.mkdtemp()}
-    if root is not None:
-        env["GRADIEND_ST_ROOT"] = str(root)
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(HERE.parent / "streamlit_app.py"),
-                               "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
-                              cwd=HERE.parent, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        client._wait_for(port)
+    with client.streamlit_server({"GRADIEND_ST_ROOT": str(root)} if root else None) as (port, _):
         return asyncio.run(work(port))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def main() -> None:

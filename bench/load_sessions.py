@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -74,7 +75,7 @@ class Session:
         for element in self.elements:
             if element.WhichOneof("type") == kind:
                 inner = getattr(element, kind)
-                if label_or_key in (getattr(inner, "label", ""), ) or label_or_key in inner.id:
+                if getattr(inner, "label", "") == label_or_key or label_or_key in inner.id:
                     return inner
         raise LookupError(f"no {kind} '{label_or_key}' on the page")
 
@@ -86,32 +87,58 @@ class Session:
             setattr(state, field, content)
         self.widgets[widget_id] = state
 
+    async def use_plain_tables(self) -> None:
+        """Switch the sidebar toggle: the grids become st.data_editor, whose edits a client can send."""
+        self.set_widget(self.widget("checkbox", "Plain tables instead of AG Grid").id, bool_value=True)
+        await self.rerun()
 
-def _run_grid_row(element, run_id: str) -> int:
-    import pyarrow as pa
+    async def edit_run_label(self, run_id: str, label: str) -> bytes:
+        """Type `label` as the display name of `run_id` in the runs grid, as the browser sends such an edit."""
+        import pyarrow as pa
 
-    table = pa.ipc.open_stream(element.arrow_data.data).read_all().to_pandas()
-    column = next(c for c in table.columns if str(c).lower() in ("run", "id", "run id", "run_id"))
-    return int(list(table[column]).index(run_id))
+        grid = self.widget("dataframe", ".runs.")
+        table = pa.ipc.open_stream(grid.arrow_data.data).read_all().to_pandas()
+        column = next(c for c in table.columns if str(c).lower() in ("run", "id", "run id", "run_id"))
+        row = list(table[column]).index(run_id)
+        edit = {"edited_rows": {str(row): {"display": label}}, "added_rows": [], "deleted_rows": []}
+        self.set_widget(grid.id, string_value=json.dumps(edit))
+        return await self.rerun()
 
 
-async def one_session(url: str, number: int, rounds: int) -> dict:
+def connect(port: int):
+    """A websocket to the app, as the browser opens it."""
     import websockets
 
+    return websockets.connect(f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=["streamlit"], max_size=None)
+
+
+@contextmanager
+def streamlit_server(env: dict | None = None):
+    """`streamlit run` of the app on a free loopback port, with an empty top-k cache of its own: (port, pid)."""
+    port = free_port()
+    with tempfile.TemporaryDirectory() as cache:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(REPO / "streamlit_app.py"), "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true"],
+            cwd=REPO, env={**os.environ, "GRADIEND_ST_CACHE_DIR": cache, **(env or {})}, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        try:
+            _wait_for(port)
+            yield port, server.pid
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+async def one_session(port: int, number: int, rounds: int) -> dict:
     errors, leaks, seconds = [], [], []
-    async with websockets.connect(url, subprotocols=["streamlit"], max_size=None) as ws:
+    async with connect(port) as ws:
         session = Session(ws, number)
         await session.rerun("heatmap")
-        toggle = session.widget("checkbox", "Plain tables instead of AG Grid")
-        session.set_widget(toggle.id, bool_value=True)
-        await session.rerun()
+        await session.use_plain_tables()
         for round_ in range(rounds):
             label = f"Session {number} r{round_}"
-            grid = session.widget("dataframe", ".runs.")
-            edit = {"edited_rows": {str(_run_grid_row(grid, "she_they")): {"display": label}},
-                    "added_rows": [], "deleted_rows": []}
-            session.set_widget(grid.id, string_value=json.dumps(edit))
-            await session.rerun()
+            await session.edit_run_label("she_they", label)
             for page in PAGES:
                 started = time.perf_counter()
                 blob = await session.rerun(page)
@@ -138,8 +165,8 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-async def _sessions(url: str, count: int, rounds: int, pid: int) -> tuple[list[dict], float]:
-    tasks = [asyncio.create_task(one_session(url, i, rounds)) for i in range(count)]
+async def _sessions(port: int, count: int, rounds: int, pid: int) -> tuple[list[dict], float]:
+    tasks = [asyncio.create_task(one_session(port, i, rounds)) for i in range(count)]
     peak = 0.0
     while not all(t.done() for t in tasks):
         peak = max(peak, rss_mib(pid))
@@ -148,29 +175,17 @@ async def _sessions(url: str, count: int, rounds: int, pid: int) -> tuple[list[d
 
 
 def run(sessions: int = 10, rounds: int = 3, settle: float = 5.0, batches: int = 1) -> dict:
-    port = free_port()
-    with tempfile.TemporaryDirectory() as cache:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(REPO / "streamlit_app.py"), "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true"],
-            cwd=REPO, env={**os.environ, "GRADIEND_ST_CACHE_DIR": cache}, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL)
-        try:
-            url = f"ws://127.0.0.1:{port}/_stcore/stream"
-            _wait_for(port)
-            asyncio.run(_sessions(url, 1, 1, server.pid))  # warm-up: imports and caches
-            time.sleep(settle)
-            before = rss_mib(server.pid)
-            results, peak, after = [], 0.0, []
-            for _ in range(batches):  # the same load again: caches are full now, a leak would keep growing
-                batch, batch_peak = asyncio.run(_sessions(url, sessions, rounds, server.pid))
-                results += batch
-                peak = max(peak, batch_peak)
-                time.sleep(settle)  # closed sessions are dropped
-                after.append(round(rss_mib(server.pid)))
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+    with streamlit_server() as (port, pid):
+        asyncio.run(_sessions(port, 1, 1, pid))  # warm-up: imports and caches
+        time.sleep(settle)
+        before = rss_mib(pid)
+        results, peak, after = [], 0.0, []
+        for _ in range(batches):  # the same load again: caches are full now, a leak would keep growing
+            batch, batch_peak = asyncio.run(_sessions(port, sessions, rounds, pid))
+            results += batch
+            peak = max(peak, batch_peak)
+            time.sleep(settle)  # closed sessions are dropped
+            after.append(round(rss_mib(pid)))
     seconds = sorted(s for r in results for s in r["seconds"])
     return {
         "sessions": sessions, "rounds": rounds, "batches": batches, "page_switches": len(seconds),

@@ -12,22 +12,13 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+from run_bench import measure  # a sibling script: bench/ is on sys.path when these run
+
 CASES = [("default: 4 parts, top 10,000", []), ("4 parts, top 1 %", ["--topk-max", "0.01"]),
          ("decoder-weight only, top 1 %", ["--parts", "decoder-weight", "--topk-max", "0.01"])]
-
-
-def measure(cmd: list[str], cache: str) -> dict:
-    out = subprocess.run([sys.executable, str(HERE / "measure.py"), *cmd], capture_output=True, text=True, check=True,
-                         env={**os.environ, "GRADIEND_ST_CACHE_DIR": cache})
-    result = json.loads(out.stdout)
-    if result["returncode"] != 0:
-        raise RuntimeError(result["stderr"])
-    return result
 
 
 def counts(root: Path, runs: list[str], topk: str) -> list:
@@ -48,7 +39,7 @@ def main() -> None:
         for name, extra in CASES:
             out = Path(tmp) / "bundle.zip"
             timing = measure(["gradiend-st", "pack", str(args.root), "--runs", *runs, *extra, "-o", str(out), "--force"],
-                             tempfile.mkdtemp(dir=tmp))
+                             {"GRADIEND_ST_CACHE_DIR": tempfile.mkdtemp(dir=tmp)})
             size = out.stat().st_size
             same = counts(out, runs, "1000") == counts(args.root, runs, "1000") if not extra else None
             if extra and "0.01" in extra:

@@ -4,8 +4,8 @@
 
 Builds the checkpoints if missing (bench/make_checkpoints.py, ~1.3 GB each), then measures every scenario in a
 fresh process (wall time incl. interpreter start, peak RSS): the studio cold (empty top-k cache), the studio again
-(disk cache warm, as a second session would be), the re-draw after a label change (in memory, timed inside the second call), and gradiend's own
-plot call where it fits in memory. Checks both give identical intersection counts / regions. Writes a Markdown
+(disk cache warm, as a second session would be), the re-draw after a label change (in memory, timed inside the
+second call), and gradiend's own plot call where it fits in memory. Checks both give identical intersection counts / regions. Writes a Markdown
 table to bench/results.md and into README.md between the benchmark markers.
 """
 

@@ -9,15 +9,13 @@ Prints a Markdown table: the baseline (same imports, no upload) and the upload, 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
 import sys
 import tempfile
 import zipfile
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+from run_bench import measure  # a sibling script: bench/ is on sys.path when these run
 
 STEP = r"""
 import io, sys, tempfile
@@ -45,13 +43,8 @@ def make_upload(path: Path, megabytes: int) -> None:
         archive.writestr("runs/big/model/padding.bin", os.urandom(max(0, megabytes * 2**20 - path.stat().st_size - 4096)))
 
 
-def measure(upload: str) -> dict:
-    out = subprocess.run([sys.executable, str(HERE / "measure.py"), sys.executable, "-c", STEP, upload],
-                         capture_output=True, text=True, check=True)
-    result = json.loads(out.stdout)
-    if result["returncode"] != 0:
-        raise RuntimeError(result["stderr"])
-    return result
+def measure_step(upload: str) -> dict:
+    return measure([sys.executable, "-c", STEP, upload])
 
 
 def main() -> None:
@@ -62,7 +55,7 @@ def main() -> None:
         upload = Path(tmp) / "upload.zip"
         make_upload(upload, args.mb)
         size = upload.stat().st_size / 2**20
-        base, up = measure("-"), measure(str(upload))
+        base, up = measure_step("-"), measure_step(str(upload))
     print("| step | seconds | peak RSS |\n|---|---|---|")
     print(f"| imports only (baseline) | {base['seconds']:.2f} s | {base['peak_rss_mib']:.0f} MiB |")
     print(f"| {size:.0f} MB zip upload: held in memory, unpacked, discovered | {up['seconds']:.2f} s | "

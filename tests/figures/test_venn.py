@@ -97,18 +97,25 @@ def test_drawn_shapes_show_exact_counts_in_their_regions(all_runs, statuses, exp
 def test_counts_and_legend_never_overlap(all_runs, statuses, expected_topk, n):
     entry = expected_topk["venn"]["decoder-weight|0.01"][n]
     fig = venn.build(venn_data(all_runs, statuses, "decoder-weight|0.01", entry["model_ids"]), venn.Options())
+    counts, boxes, legend, renderer = count_boxes(fig)
+    shapes = [p.get_window_extent(renderer) for p in fig.axes[0].patches]
+    assert all(legend.y1 <= box.y0 + 1 for box in shapes)  # below every shape
+    assert all(t.get_fontsize() >= venn.SMALLEST_INSIDE_FONT for t in counts)
+
+
+def count_boxes(fig):
+    """Draw the figure; (count texts, their boxes, the legend's box, renderer), after checking that no count box
+    overlaps another count or the legend."""
     FigureCanvasAgg(fig).draw()
     renderer = fig.canvas.get_renderer()
     ax = fig.axes[0]
     counts = [t for t in ax.texts if (t.get_gid() or "").startswith("region-")]
     boxes = [t.get_window_extent(renderer) for t in counts]
     for a, b in itertools.combinations(boxes, 2):
-        assert not a.overlaps(b)
+        assert not a.overlaps(b), (a, b)
     legend = ax.get_legend().get_window_extent(renderer)
-    shapes = [p.get_window_extent(renderer) for p in ax.patches]
-    assert all(legend.y1 <= box.y0 + 1 for box in shapes)  # below every shape
     assert all(not legend.overlaps(box) for box in boxes)
-    assert all(t.get_fontsize() >= venn.SMALLEST_INSIDE_FONT for t in counts)
+    return counts, boxes, legend, renderer
 
 
 def test_marker_kept_on_mapped_labels(all_runs, statuses, expected_topk):
@@ -187,15 +194,7 @@ def test_many_thin_regions_get_callouts_that_never_overlap():
                for mask in range(1, 64)]
     data = venn.VennData(part="decoder-weight", topk=1000, runs=runs, sizes={r: 1000 for r in runs}, regions=regions)
     fig = venn.build(data, venn.Options())
-    FigureCanvasAgg(fig).draw()
-    renderer = fig.canvas.get_renderer()
-    ax = fig.axes[0]
-    counts = [t for t in ax.texts if (t.get_gid() or "").startswith("region-")]
+    counts, boxes, _, _ = count_boxes(fig)
     assert len(counts) == 63
-    boxes = [t.get_window_extent(renderer) for t in counts]
-    for a, b in itertools.combinations(boxes, 2):
-        assert not a.overlaps(b), (a, b)
-    legend = ax.get_legend().get_window_extent(renderer)
-    assert all(not legend.overlaps(box) for box in boxes)
     figure_box = fig.bbox
     assert all(figure_box.x0 <= b.x0 and b.x1 <= figure_box.x1 for b in boxes), "counts stay inside the figure"
