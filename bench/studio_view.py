@@ -41,13 +41,13 @@ else:  # the app's path: load the view's data once, draw it, export it
     else:
         payload["intersection_counts"] = data.counts.tolist()
     figure = module.build(data, options)
-    png = export.figure_bytes(figure, "png", dpi=100)
+    png = export.screen_png(figure)
     if args.png:
         args.png.write_bytes(png)
-    if args.relabel:  # a label change re-draws from the loaded data: time exactly that (build + PNG, as shown)
+    if args.relabel:  # a label change re-draws from the loaded data: time exactly that (build + the app's PNG)
         relabel = registry.options_from_dict(args.view, {"topk": args.topk, "part": args.part,
                                                          "run_labels": {r: f"{r} (renamed)" for r in args.runs}})
         start = time.perf_counter()
-        export.figure_bytes(module.build(data, relabel), "png", dpi=100)
+        export.screen_png(module.build(data, relabel))
         payload["relabel_seconds"] = time.perf_counter() - start
 args.counts.write_text(json.dumps(payload))

@@ -22,6 +22,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 from gradiend_st.analysis.comparison import compare_topk
 from gradiend_st.analysis.convergence import Convergence, run_convergence
 from gradiend_st.analysis.overlap import VALUES, overlap_matrix
+from gradiend_st.figures.cell_text import CellLabels
 from gradiend_st.figures.style import new_figure, studio_style, with_marker
 from gradiend_st.io.discover import Catalog
 from gradiend_st.io.errors import RunReadError
@@ -301,10 +302,11 @@ def _annotate(options: Options, n: int) -> bool:
 def _draw_annotations(ax, matrix: np.ndarray, mesh, options: Options, layout: _Layout) -> None:
     fmt = options.fmt or (".2f" if options.value == "intersection_frac" and not options.percentages else ".0f")
     rgba = mesh.cmap(mesh.norm(matrix))
-    for (i, j), value in np.ndenumerate(matrix):
-        ax.text(j + 0.5, i + 0.5, format(value, fmt), ha="center", va="center", fontsize=layout.annot_fs,
-                color=_text_color(rgba[i, j]), gid="heatmap-cell",
-                in_layout=False)  # inside the cells: layout need not measure hundreds of texts
+    rows, cols = np.indices(matrix.shape)
+    centres = np.column_stack([cols.ravel() + 0.5, rows.ravel() + 0.5])
+    texts = [format(value, fmt) for value in matrix.ravel()]
+    colors = [_text_color(c) for c in rgba.reshape(-1, 4)]
+    ax.add_artist(CellLabels(ax, centres, texts, colors, layout.annot_fs, gid="heatmap-cell"))
 
 
 def _text_color(rgba) -> str:

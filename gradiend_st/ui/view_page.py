@@ -8,7 +8,6 @@ that panel only; the convergence panel also reruns on a timer to follow a run th
 from __future__ import annotations
 
 import importlib.util
-import io
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,15 +18,14 @@ from matplotlib.figure import Figure
 
 from gradiend_st import mapping as mp
 from gradiend_st import presets
-from gradiend_st.figures import registry
-from gradiend_st.figures.style import studio_style
+from gradiend_st.figures import export, registry
+from gradiend_st.figures.cell_text import CellLabels
 from gradiend_st.io.errors import RunReadError
 from gradiend_st.ui import caching, links, sources, state
 from gradiend_st.ui.downloads import render_download_bar
 from gradiend_st.ui.grids import render_mapping_grids
 from gradiend_st.ui.options_form import render_options
 
-SCREEN_DPI = 100  # on-screen PNG: 1 inch of figure = 100 CSS px; downloads choose their own DPI
 LIVE_SECONDS = 2
 
 
@@ -268,22 +266,10 @@ def _rendered(key: str, _module: ModuleType, _data, _options):  # noqa: ARG001 -
     fig = _module.build(_data, _options)
     texts = figure_texts(fig)
     if isinstance(fig, Figure):
-        png = screen_png(fig)
+        png = export.screen_png(fig)
         _close(fig)
         return png, texts
     return fig, texts
-
-
-def screen_png(fig: Figure) -> bytes:
-    """The on-screen PNG: like the download (tight box, studio style) at screen resolution, fast compression.
-
-    (st.pyplot would render at 200 dpi, about twice the time, and no longer takes savefig arguments.)
-    """
-    buffer = io.BytesIO()
-    with studio_style():
-        fig.savefig(buffer, format="png", dpi=SCREEN_DPI, bbox_inches="tight", pad_inches=0.08,
-                    pil_kwargs={"compress_level": 1})
-    return buffer.getvalue()
 
 
 def figure_texts(fig) -> list[str]:
@@ -292,6 +278,7 @@ def figure_texts(fig) -> list[str]:
         from matplotlib.text import Text
 
         found = [t.get_text() for t in fig.findobj(Text)]
+        found += [text for labels in fig.findobj(CellLabels) for text in labels.texts]  # heatmap cell numbers
     else:
         layout = fig.layout
         found = [getattr(getattr(layout, "title", None), "text", None) or ""]

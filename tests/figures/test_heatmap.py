@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from gradiend_st.analysis.convergence import Convergence
 from gradiend_st.figures import heatmap
+from gradiend_st.figures.cell_text import CellLabels
 from gradiend_st.figures.export import figure_bytes
 
 KEY = "decoder-weight|100"
@@ -26,9 +25,15 @@ def data(catalog, entry):
     return heatmap.load(catalog, entry["model_ids"], heatmap.Options(topk=100))
 
 
+def cell_labels(fig) -> CellLabels | None:
+    found = [a for a in fig.axes[0].get_children() if isinstance(a, CellLabels)]
+    assert len(found) <= 1
+    return found[0] if found else None
+
+
 def cell_texts(fig) -> list[str]:
-    ax = fig.axes[0]
-    return [t.get_text() for t in ax.texts if t.get_gid() == "heatmap-cell"]
+    labels = cell_labels(fig)
+    return labels.texts if labels else []
 
 
 def tick_labels(fig) -> list[str]:
@@ -107,11 +112,11 @@ def test_pretty_groups_keep_group_order_without_cluster(data):
 
 def test_annotation_colour_contrasts_with_cell(data):
     fig = heatmap.build(data, heatmap.Options(topk=100))
-    texts = [t for t in fig.axes[0].texts if t.get_gid() == "heatmap-cell"]
+    labels = cell_labels(fig)
     n = len(data.runs)
-    assert texts[0].get_color() == "black"  # 100 on the diagonal: bright yellow
-    zero_cell = next(i for i, t in enumerate(texts) if t.get_text() == "0")
-    assert texts[zero_cell].get_color() == "white" and zero_cell % (n + 1) != 0  # dark purple
+    assert labels.colors[0] == "black"  # 100 on the diagonal: bright yellow
+    zero_cell = labels.texts.index("0")
+    assert labels.colors[zero_cell] == "white" and zero_cell % (n + 1) != 0  # dark purple
 
 
 def test_figure_sized_by_run_count(catalog, data):
@@ -157,10 +162,7 @@ def test_layout_keeps_colorbar_and_strips_off_the_matrix(data):
     assert all(box.x1 <= colorbar.x0 for box in names)
 
 
-def test_build_is_fast_and_svg_has_text(data):
+def test_svg_has_text(data):
     options = heatmap.Options(topk=100, run_labels={"he_she": "renamed"})
-    start = time.perf_counter()
-    fig = heatmap.build(data, options)
-    assert time.perf_counter() - start < 1.0  # typically ~0.05 s: drawing only, no file reads
-    svg = figure_bytes(fig, "svg").decode()
+    svg = figure_bytes(heatmap.build(data, options), "svg").decode()
     assert "<text" in svg and "renamed" in svg
