@@ -1,11 +1,14 @@
 """Streaming top-k against a direct computation on files the tests write."""
 
+from unittest.mock import patch
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gradiend_st.analysis.topk as topk_module
+from gradiend_st.analysis import overlap
 from gradiend_st.analysis.overlap import intersection_counts, venn_regions
 from gradiend_st.analysis.topk import StreamingTopK, compute_topk, parse_topk, resolve_k
 from gradiend_st.io.checkpoint import Checkpoint
@@ -85,16 +88,19 @@ def test_streaming_selector_property(values, k, chunk):
     assert idx.tolist() == topk_reference(np.abs(values), min(k, len(values)))
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.lists(st.sets(st.integers(0, 60), max_size=30), min_size=2, max_size=5))
-def test_overlap_and_venn_properties(sets):
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sets(st.one_of(st.integers(0, 60), st.integers(0, 2**40)), max_size=30), min_size=2, max_size=5),
+       st.integers(1, 200))
+def test_overlap_and_venn_properties(sets, max_keys):
+    # Any split into index ranges (max_keys) gives the same numbers; indices up to 2**40 need 64-bit keys.
     arrays = [np.array(sorted(s), dtype=np.int64) for s in sets]
-    counts = intersection_counts(arrays)
+    with patch.object(overlap, "MAX_KEYS_PER_PASS", max_keys):
+        counts = intersection_counts(arrays)
+        regions = venn_regions([f"r{i}" for i in range(len(sets))], arrays)
     for i, a in enumerate(sets):
         for j, b in enumerate(sets):
             assert counts[i, j] == len(a & b)
     ids = [f"r{i}" for i in range(len(sets))]
-    regions = venn_regions(ids, arrays)
     assert len(regions) == 2 ** len(sets) - 1
     assert sum(r["count"] for r in regions) == len(set().union(*sets))
     for r in regions:
@@ -104,12 +110,13 @@ def test_overlap_and_venn_properties(sets):
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.integers(60, 140), st.integers(0, 2**32 - 1))
-def test_intersection_counts_beyond_one_membership_word(n_sets, seed):
+@given(st.integers(60, 140), st.integers(0, 2**32 - 1), st.integers(50, 5000))
+def test_intersection_counts_beyond_one_membership_word(n_sets, seed, max_keys):
     # More than 64 sets spread the membership bits over several words; counts must not change.
     rng = np.random.default_rng(seed)
     sets = [rng.choice(300, size=rng.integers(0, 40), replace=False) for _ in range(n_sets)]
-    counts = intersection_counts(sets)
+    with patch.object(overlap, "MAX_KEYS_PER_PASS", max_keys):
+        counts = intersection_counts(sets)
     expected = np.array([[len(np.intersect1d(a, b)) for b in sets] for a in sets])
     assert np.array_equal(counts, expected)
 
