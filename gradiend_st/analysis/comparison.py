@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -18,6 +19,7 @@ from gradiend_st.io.errors import RunReadError
 
 Progress = Callable[[int, int, str], None]  # (runs done, total, a run id being read)
 MAX_WORKERS = 2
+HEARTBEAT = 0.25  # seconds between progress calls while runs are read (the app can stop the work there)
 
 
 @dataclass(frozen=True)
@@ -91,26 +93,38 @@ def run_topk(run, part: str, topk: int | float, should_stop=None) -> TopK:
 
 
 def _compute_all(runs, part, topk, compute, progress, should_stop, unreadable) -> dict[str, TopK]:
-    """Two runs at a time: numpy and file reads release the GIL, so both cores work; memory stays ~2 chunks."""
+    """Two runs at a time: numpy and file reads release the GIL, so both cores work; memory stays ~2 chunks.
+
+    While runs are read, `progress` is called at least every HEARTBEAT seconds. An exception from it (Streamlit
+    raises one there when the user changes the selection) stops the runs in flight at their next chunk instead of
+    letting them finish; runs already done stay in the disk cache.
+    """
     workers = max(1, min(MAX_WORKERS, os.cpu_count() or 1, len(runs)))
     sets: dict[str, TopK] = {}
+    abandoned = threading.Event()
+
+    def stop() -> bool:
+        return abandoned.is_set() or (should_stop is not None and should_stop())
+
     if progress:
         progress(0, len(runs), runs[0].id if runs else "")
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(compute, run, part, topk, should_stop=should_stop): run for run in runs}
-        pending = list(futures)
+        futures = {pool.submit(compute, run, part, topk, should_stop=stop): run for run in runs}
+        pending = set(futures)
         try:
-            for future in as_completed(futures):
-                run = futures[future]
-                pending.remove(future)
-                try:
-                    sets[run.id] = future.result()
-                except RunReadError as exc:
-                    unreadable(run, exc)
+            while pending:
+                finished, pending = wait(pending, timeout=HEARTBEAT if progress else None, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    run = futures[future]
+                    try:
+                        sets[run.id] = future.result()
+                    except RunReadError as exc:
+                        unreadable(run, exc)
                 if progress:
-                    running = next((futures[f].id for f in pending), "")
+                    running = next((futures[f].id for f in futures if f in pending), "")
                     progress(len(runs) - len(pending), len(runs), running)
         finally:
+            abandoned.set()  # after success a no-op; otherwise the runs in flight stop at their next chunk
             for future in pending:
                 future.cancel()
     return {run.id: sets[run.id] for run in runs if run.id in sets}

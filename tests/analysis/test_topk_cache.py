@@ -78,3 +78,36 @@ def test_interrupted_comparison(tmp_path):
     with pytest.raises(InterruptedError):
         compare_topk(discover(tmp_path), ["r0", "r1", "r2"], "decoder-sum", 0.5, should_stop=lambda: True,
                      compute=lambda run, part, topk, should_stop=None: compute_topk(run.checkpoint, part, topk, should_stop))
+
+
+def test_an_exception_from_progress_stops_the_runs_in_flight(tmp_path):
+    # The app's progress callback raises when the user changes the selection (Streamlit's rerun); the two runs
+    # being read must stop at their next chunk instead of running to the end, and the third is never started.
+    import time
+
+    import pytest
+
+    for i in range(3):
+        write_run(tmp_path, f"r{i}", seed=i)
+    started, outcome, calls = [], {}, []
+
+    def slow_compute(run, part, topk, should_stop=None):
+        started.append(run.id)
+        give_up = time.monotonic() + 10
+        while not should_stop():
+            if time.monotonic() > give_up:
+                outcome[run.id] = "ran to the end"
+                return compute_topk(run.checkpoint, part, topk)
+            time.sleep(0.01)
+        outcome[run.id] = "stopped"
+        raise InterruptedError("stopped")
+
+    def progress(done, total, run_id):
+        calls.append((done, run_id))
+        if len(calls) == 2:  # the first heartbeat: no run has finished yet
+            raise RuntimeError("selection changed")
+
+    with pytest.raises(RuntimeError, match="selection changed"):
+        compare_topk(discover(tmp_path), ["r0", "r1", "r2"], "decoder-sum", 3, progress=progress, compute=slow_compute)
+    assert calls == [(0, "r0"), (0, "r0")]
+    assert sorted(started) == ["r0", "r1"] and outcome == {"r0": "stopped", "r1": "stopped"}
