@@ -65,7 +65,7 @@ class CellLabels(Artist):
         self.stale = False
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=8192)  # a few KB each at screen dpi: ~20 MB when full
 def _rasterised(text: str, color: str, font: FontProperties, dpi: float) -> tuple[np.ndarray, float, float]:
     """(RGBA image of `text`, offset of its lower-left corner from the text's centre), centred as Text centres:
     on a box as tall as "lp" (ascender to descender), so numbers with and without descenders line up."""
