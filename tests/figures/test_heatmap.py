@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -9,7 +11,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from gradiend_st.analysis.convergence import Convergence
 from gradiend_st.figures import heatmap
 from gradiend_st.figures.cell_text import CellLabels
-from gradiend_st.figures.export import figure_bytes
+from gradiend_st.figures.export import PAD_INCHES, figure_bytes
+from gradiend_st.figures.style import studio_style
 
 KEY = "decoder-weight|100"
 HE_THEY = "suite_pronouns/he__they"
@@ -166,3 +169,32 @@ def test_svg_has_text(data):
     options = heatmap.Options(topk=100, run_labels={"he_she": "renamed"})
     svg = figure_bytes(heatmap.build(data, options), "svg").decode()
     assert "<text" in svg and "renamed" in svg
+
+
+def png_pixels(png: bytes) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)))
+
+
+def test_own_layout_crops_like_matplotlib_tight(data):
+    # The heatmap has no layout engine, so the export measures the crop itself (one drawing pass fewer);
+    # the pixels must be exactly those of matplotlib's own bbox_inches="tight".
+    groups = {"pairs": ["he_she", "she_they"], "rest of the runs": ["he_it"]}
+    fig = heatmap.build(data, heatmap.Options(topk=100, pretty_groups=groups, scale="log"))
+    assert fig.get_layout_engine() is None
+    ours = png_pixels(figure_bytes(fig, "png", dpi=120))
+    buffer = io.BytesIO()
+    with studio_style():
+        fig.savefig(buffer, format="png", dpi=120, bbox_inches="tight", pad_inches=PAD_INCHES,
+                    metadata={"Software": None})
+    assert np.array_equal(ours, png_pixels(buffer.getvalue()))
+
+
+def test_requested_figure_size_is_filled(data):
+    long_names = {rid: f"{rid} (a long display label)" for rid in data.runs[:2]}
+    for size in ([6, 5], [12, 9], [5, 8]):
+        options = heatmap.Options(topk=100, figsize=size, run_labels=long_names)
+        height, width = png_pixels(figure_bytes(heatmap.build(data, options), "png", dpi=100)).shape[:2]
+        fill = max(width / (100 * size[0]), height / (100 * size[1]))  # the limiting side fills the request
+        assert 0.95 < fill < 1.1, (size, width, height)
