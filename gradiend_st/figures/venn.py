@@ -201,8 +201,10 @@ def _mask_of(venn_id: str) -> int:
 def _build_shapes(data: VennData, options: Options) -> Figure:
     n = len(data.runs)
     labels, colors = display_labels(data, options), run_colors(data, options)
-    fig = new_figure(tuple(options.figsize) if options.figsize else (8.0, 8.0))
-    ax = fig.add_subplot()
+    # Laid out here, not by a layout engine: the diagram gets the scale its counts were sized for, the legend and
+    # title go around it and the export's crop takes them in (a re-draw skips matplotlib's layout passes).
+    fig = new_figure(tuple(options.figsize) if options.figsize else (8.0, 8.0), layout=None)
+    ax = fig.add_axes((0, 0, 1, 1))
     ax.set_aspect("equal")
     ax.set_axis_off()
     patches = shape_patches(n)
@@ -218,6 +220,7 @@ def _build_shapes(data: VennData, options: Options) -> Figure:
     sides = _place_callouts(ax, callouts, ((x0, y0), (x1, y1)), options, inches_per_unit)
     ax.set_xlim(x0 - (0.14 if "left" in sides else 0.01), x1 + (0.14 if "right" in sides else 0.01))
     ax.set_ylim(y0 - 0.01, y1 + 0.01)
+    _place_diagram(fig, ax, n)
     handles = [Patch(facecolor=mcolors.to_rgba(colors[r], options.alpha), edgecolor=colors[r], label=labels[r])
                for r in data.runs]
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=2,
@@ -237,8 +240,20 @@ def _extent(patches) -> tuple[tuple[float, float], tuple[float, float]]:
 
 
 def _inches_per_unit(fig: Figure, width: float, height: float) -> float:
-    # Estimated before layout: the diagram gets most of the figure (less title, legend and callout columns).
+    # Counts are sized for a diagram of about 80 % of the figure; it is drawn larger (_place_diagram), which leaves
+    # room between the counts of neighbouring regions.
     return min(fig.get_figwidth() * 0.8 / (width + 0.3), fig.get_figheight() * 0.75 / height)
+
+
+def _place_diagram(fig: Figure, ax, n_runs: int) -> None:
+    """Size the axes to its limits and centre it: as large as the figure allows beside the title (~0.8 in) and the
+    two-column legend below (~0.27 in a row)."""
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    room_h = fig.get_figheight() - 0.8 - 0.27 * -(-n_runs // 2)
+    inches_per_unit = min(fig.get_figwidth() * 0.95 / (x1 - x0), room_h / (y1 - y0))
+    width = (x1 - x0) * inches_per_unit / fig.get_figwidth()
+    height = (y1 - y0) * inches_per_unit / fig.get_figheight()
+    ax.set_position(((1 - width) / 2, (1 - height) / 2, width, height))
 
 
 @dataclass(frozen=True)
