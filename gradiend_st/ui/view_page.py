@@ -81,6 +81,14 @@ class ViewPage:
         self.catalog = None
         self.focus: str | None = None
 
+    def render(self) -> None:
+        """The whole view page: title, run choice, options with the figure, then the mapping grids."""
+        self.header()
+        if self.ready():
+            self.pick_runs()
+            self.figure_panel()  # options, figure, downloads, copy as code
+            self.mapping_grids()  # labels, legend groups, colours: shared by every view
+
     def header(self) -> None:
         st.title(self.info.title)
         st.caption(self.info.blurb)
