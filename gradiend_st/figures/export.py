@@ -60,10 +60,16 @@ def _crop(fig: Figure, fmt: str, dpi: float):
     is measured here without that pass: the same pixels, one drawing pass fewer."""
     if fmt != "png" or fig.get_layout_engine() is not None:
         return "tight"
+    return tight_box(fig, dpi).padded(PAD_INCHES)
+
+
+def tight_box(fig: Figure, dpi: float | None = None):
+    """The box (inches) around everything drawn, with text measured at `dpi` (default: the figure's), no drawing."""
     saved_dpi = fig.dpi
-    fig.dpi = dpi  # text extents at the output resolution, as savefig measures them
+    fig.dpi = dpi or saved_dpi  # text extents at the output resolution, as savefig measures them
     try:
-        return fig.get_tightbbox(FigureCanvasAgg(fig).get_renderer()).padded(PAD_INCHES)
+        with studio_style():
+            return fig.get_tightbbox(FigureCanvasAgg(fig).get_renderer())
     finally:
         fig.dpi = saved_dpi
 

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 from matplotlib import colormaps
 from matplotlib import colors as mcolors
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
@@ -24,6 +23,7 @@ from gradiend_st.analysis.comparison import compare_topk
 from gradiend_st.analysis.convergence import Convergence, run_convergence
 from gradiend_st.analysis.overlap import VALUES, overlap_matrix
 from gradiend_st.figures.cell_text import CellLabels
+from gradiend_st.figures.export import tight_box
 from gradiend_st.figures.style import new_figure, studio_style, with_marker
 from gradiend_st.io.discover import Catalog
 from gradiend_st.io.errors import RunReadError
@@ -240,8 +240,7 @@ def _draw(data: HeatmapData, options: Options, groups, matrix: np.ndarray, names
 
 def _surroundings(fig: Figure, layout: _Layout) -> tuple[float, float]:
     """Inches taken around the matrix (labels, strips, colour bar, title), across and down, as drawn."""
-    with studio_style():
-        box = fig.get_tightbbox(FigureCanvasAgg(fig).get_renderer())
+    box = tight_box(fig)
     return box.width - layout.side_in, box.height - layout.side_in
 
 
