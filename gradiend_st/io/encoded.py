@@ -41,17 +41,11 @@ def describe_key(key: str) -> str:
 
 def read_encoded(path: Path) -> pd.DataFrame:
     """The table with `encoded` as float, `label` as float, text columns as str and a boolean `is_neutral`."""
-    import pandas as pd  # imported when a table is read: discovery and top-k need no pandas
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", on_bad_lines="error")
+        frame = _read_csv(path, "utf-8-sig")
     except UnicodeDecodeError:
-        frame = _read_latin1(path)
-    except pd.errors.EmptyDataError:
-        raise RunReadError(path, "file is empty") from None
-    except (pd.errors.ParserError, csv.Error) as exc:
-        raise RunReadError(path, f"not a readable CSV ({str(exc).splitlines()[0][:120]})") from None
-    except OSError as exc:
-        raise RunReadError(path, os_problem(exc)) from None
+        # Some spreadsheet tools re-save CSVs as Latin-1; every byte decodes, so the columns survive.
+        frame = _read_csv(path, "latin-1")
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
         raise RunReadError(path, f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
@@ -64,11 +58,13 @@ def read_encoded(path: Path) -> pd.DataFrame:
     return frame
 
 
-def _read_latin1(path: Path) -> pd.DataFrame:
+def _read_csv(path: Path, encoding: str) -> pd.DataFrame:
+    """Every column as text; a file that cannot be read as CSV is a RunReadError naming it."""
     import pandas as pd  # imported when a table is read: discovery and top-k need no pandas
-    # Some spreadsheet tools re-save CSVs as Latin-1; every byte decodes, so the columns survive.
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="latin-1")
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding, on_bad_lines="error")
+    except pd.errors.EmptyDataError:
+        raise RunReadError(path, "file is empty") from None
     except (pd.errors.ParserError, csv.Error) as exc:
         raise RunReadError(path, f"not a readable CSV ({str(exc).splitlines()[0][:120]})") from None
     except OSError as exc:
