@@ -6,7 +6,7 @@ import io
 import re
 import shutil
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.figure import Figure
 
 from gradiend_st.figures.style import studio_style
@@ -69,7 +69,9 @@ def tight_box(fig: Figure, dpi: float | None = None):
     fig.dpi = dpi or saved_dpi  # text extents at the output resolution, as savefig measures them
     try:
         with studio_style():
-            return fig.get_tightbbox(FigureCanvasAgg(fig).get_renderer())
+            # A 1-pixel renderer measures text as well as a full-size one, without allocating the whole canvas
+            # (33 MB for a 100-run heatmap)
+            return fig.get_tightbbox(RendererAgg(1, 1, fig.dpi))
     finally:
         fig.dpi = saved_dpi
 

@@ -18,12 +18,13 @@ from matplotlib import colors as mcolors
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+from matplotlib.transforms import ScaledTranslation
 
 from gradiend_st.analysis.comparison import compare_topk
 from gradiend_st.analysis.convergence import Convergence, run_convergence
 from gradiend_st.analysis.overlap import VALUES, overlap_matrix
-from gradiend_st.figures.cell_text import CellLabels
 from gradiend_st.figures.export import tight_box
+from gradiend_st.figures.stamped_text import Placement, StampedText
 from gradiend_st.figures.style import new_figure, studio_style, with_marker
 from gradiend_st.io.discover import Catalog
 from gradiend_st.io.errors import RunReadError
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 EXPORT_FORMATS = ("png", "pdf", "svg")
 SCALES = ("linear", "log", "sqrt", "power")
 OTHER_GROUP = "Other"
+TICK_PAD_POINTS = 3.5  # matplotlib's default gap between an axis and its tick labels
 
 
 @dataclass
@@ -321,12 +323,28 @@ def _style_axes(ax, names: list[str], layout: _Layout) -> None:
     ax.set_xlim(0, n)
     ax.set_ylim(n, 0)  # first run on top
     ax.set_aspect("equal")
-    ticks = np.arange(n) + 0.5
-    ax.set_xticks(ticks, names, rotation=45, ha="right", rotation_mode="anchor", fontsize=layout.tick_fs)
-    ax.set_yticks(ticks, names, fontsize=layout.tick_fs)
-    ax.tick_params(length=0)
+    ax.set_xticks([])
+    ax.set_yticks([])
     for spine in ax.spines.values():
         spine.set_visible(False)
+    _draw_run_names(ax, names, layout)
+
+
+def _draw_run_names(ax, names: list[str], layout: _Layout) -> None:
+    """The run names where tick labels go (below, rotated; left), as two stamped artists: Tick objects cost
+    ~1.5 ms each to build and measure, 0.3 s of every 100-run re-draw."""
+    centres = np.arange(len(names)) + 0.5
+    edge = np.zeros_like(centres)  # the axes' bottom / left edge, in axes fractions
+    pad = TICK_PAD_POINTS / 72
+    scale = ax.get_figure(root=False).dpi_scale_trans
+    ax.add_artist(StampedText(
+        ax, np.column_stack([centres, edge]), names, "black", layout.tick_fs, in_layout=True, gid="heatmap-xtick",
+        placement=Placement(ha="right", va="top", rotation=45, rotation_mode="anchor"),
+        transform=ax.get_xaxis_transform() + ScaledTranslation(0, -pad, scale)))
+    ax.add_artist(StampedText(
+        ax, np.column_stack([edge, centres]), names, "black", layout.tick_fs, in_layout=True, gid="heatmap-ytick",
+        placement=Placement(ha="right", va="center_baseline"),
+        transform=ax.get_yaxis_transform() + ScaledTranslation(-pad, 0, scale)))
 
 
 def _annotate(options: Options, n: int) -> bool:
@@ -340,7 +358,7 @@ def _draw_annotations(ax, matrix: np.ndarray, mesh, options: Options, layout: _L
     centres = np.column_stack([cols.ravel() + 0.5, rows.ravel() + 0.5])
     texts = [format(value, fmt) for value in matrix.ravel()]
     colors = [_text_color(c) for c in rgba.reshape(-1, 4)]
-    ax.add_artist(CellLabels(ax, centres, texts, colors, layout.annot_fs, gid="heatmap-cell"))
+    ax.add_artist(StampedText(ax, centres, texts, colors, layout.annot_fs, gid="heatmap-cell"))
 
 
 def _text_color(rgba) -> str:

@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from gradiend_st import mapping as mp
 from gradiend_st import presets
 from gradiend_st.figures import export, registry
-from gradiend_st.figures.cell_text import CellLabels
+from gradiend_st.figures.stamped_text import StampedText
 from gradiend_st.io.errors import RunReadError
 from gradiend_st.ui import caching, links, sources, state
 from gradiend_st.ui.downloads import render_download_bar
@@ -286,7 +286,7 @@ def figure_texts(fig) -> list[str]:
         from matplotlib.text import Text
 
         found = [t.get_text() for t in fig.findobj(Text)]
-        found += [text for labels in fig.findobj(CellLabels) for text in labels.texts]  # heatmap cell numbers
+        found += [text for labels in fig.findobj(StampedText) for text in labels.texts]  # heatmap names, numbers
     else:
         layout = fig.layout
         found = [getattr(getattr(layout, "title", None), "text", None) or ""]

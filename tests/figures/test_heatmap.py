@@ -10,7 +10,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from gradiend_st.analysis.convergence import Convergence
 from gradiend_st.figures import heatmap
-from gradiend_st.figures.cell_text import CellLabels
+from gradiend_st.figures.stamped_text import StampedText
 from gradiend_st.figures.export import PAD_INCHES, figure_bytes
 from gradiend_st.figures.style import studio_style
 
@@ -28,10 +28,14 @@ def data(catalog, entry):
     return heatmap.load(catalog, entry["model_ids"], heatmap.Options(topk=100))
 
 
-def cell_labels(fig) -> CellLabels | None:
-    found = [a for a in fig.axes[0].get_children() if isinstance(a, CellLabels)]
+def stamped(fig, gid: str) -> StampedText | None:
+    found = [a for a in fig.axes[0].get_children() if isinstance(a, StampedText) and a.get_gid() == gid]
     assert len(found) <= 1
     return found[0] if found else None
+
+
+def cell_labels(fig) -> StampedText | None:
+    return stamped(fig, "heatmap-cell")
 
 
 def cell_texts(fig) -> list[str]:
@@ -40,7 +44,10 @@ def cell_texts(fig) -> list[str]:
 
 
 def tick_labels(fig) -> list[str]:
-    return [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    """The run names down the left side (top to bottom); the ones along the bottom must be the same."""
+    left, bottom = stamped(fig, "heatmap-ytick").texts, stamped(fig, "heatmap-xtick").texts
+    assert left == bottom
+    return left
 
 
 def test_cells_show_library_counts(data, entry):
@@ -163,6 +170,24 @@ def test_layout_keeps_colorbar_and_strips_off_the_matrix(data):
              if t.get_gid() == "group-right"]
     colorbar = others[-1]
     assert all(box.x1 <= colorbar.x0 for box in names)
+    # run names: left of the matrix and below it, clear of it
+    assert stamped(fig, "heatmap-ytick").get_window_extent(renderer).x1 < matrix.x0
+    assert stamped(fig, "heatmap-xtick").get_window_extent(renderer).y1 < matrix.y0
+
+
+def test_run_names_sit_on_their_rows_and_columns(data):
+    fig = heatmap.build(data, heatmap.Options(topk=100))
+    FigureCanvasAgg(fig).draw()
+    renderer = fig.canvas.get_renderer()
+    matrix = fig.axes[0].get_window_extent(renderer)
+    n = len(data.runs)
+    cell = matrix.height / n
+    rows = [label.get_window_extent(renderer) for label in stamped(fig, "heatmap-ytick").as_text_objects()]
+    for i, box in enumerate(rows):  # row i's name is centred on row i (first run on top)
+        assert abs((box.y0 + box.y1) / 2 - (matrix.y1 - (i + 0.5) * cell)) < 0.2 * cell
+    columns = [label.get_window_extent(renderer) for label in stamped(fig, "heatmap-xtick").as_text_objects()]
+    for i, box in enumerate(columns):  # rotated 45°, anchored at its right end under column i
+        assert abs(box.x1 - (matrix.x0 + (i + 0.5) * cell)) < 0.5 * cell
 
 
 def test_svg_has_text(data):
