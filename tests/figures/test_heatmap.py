@@ -10,8 +10,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from gradiend_st.analysis.convergence import Convergence
 from gradiend_st.figures import heatmap
-from gradiend_st.figures.stamped_text import StampedText
 from gradiend_st.figures.export import PAD_INCHES, figure_bytes
+from gradiend_st.figures.stamped_text import StampedText
 from gradiend_st.figures.style import studio_style
 
 KEY = "decoder-weight|100"
