@@ -6,9 +6,11 @@ import io
 import re
 import shutil
 
-from matplotlib.backends.backend_agg import RendererAgg
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
 
+from gradiend_st.figures.png import encode_rgba
 from gradiend_st.figures.style import studio_style
 
 MATPLOTLIB_FORMATS = ("png", "pdf", "svg")
@@ -49,9 +51,19 @@ def screen_png(fig: Figure) -> bytes:
     """
     buffer = io.BytesIO()
     with studio_style():
-        fig.savefig(buffer, format="png", dpi=SCREEN_DPI, bbox_inches=_crop(fig, "png", SCREEN_DPI),
-                    pad_inches=PAD_INCHES, pil_kwargs={"compress_level": 1})
+        _ScreenCanvas(fig).print_figure(buffer, format=_ScreenCanvas.FORMAT, dpi=SCREEN_DPI,
+                                        bbox_inches=_crop(fig, "png", SCREEN_DPI), pad_inches=PAD_INCHES)
     return buffer.getvalue()
+
+
+class _ScreenCanvas(FigureCanvasAgg):
+    """Agg with one more output format: the same pixels as "png", written by the faster `png.encode_rgba`."""
+
+    FORMAT = "screenpng"
+
+    def print_screenpng(self, filename_or_obj, **_applied_by_print_figure) -> None:  # facecolor, dpi, ...
+        FigureCanvasAgg.draw(self)
+        filename_or_obj.write(encode_rgba(np.asarray(self.buffer_rgba())))
 
 
 def _crop(fig: Figure, fmt: str, dpi: float):
