@@ -230,7 +230,7 @@ def _build_shapes(data: VennData, options: Options) -> Figure:
                 fontsize=9, color="0.35")
     title = _title(data, options)
     if title:
-        ax.set_title(title, pad=18 if not show_zeros else 6)
+        ax.set_title(title, pad=18 if not show_zeros else 6, y=1.0)  # explicit y: no search for tick labels (none)
     return fig
 
 
@@ -304,14 +304,18 @@ def _place_callouts(ax, callouts: list[_Callout], extent, options: Options, inch
     gap = min(line, (y1 - y0) / max(1, fullest - 1))
     size = min(size, gap / line * size)
     column = {"left": x0 - 0.03, "right": x1 + 0.03}
+    leaders = []  # (region spot, end beside the diagram)
     for side, group in sides.items():
         group = sorted(group, key=lambda c: c.spot.y)
         for callout, y in zip(group, _spread([c.spot.y for c in group], gap, y0, y1), strict=True):
-            start, end = (callout.spot.x, callout.spot.y), (column[side], y)
-            ax.plot(*zip(start, end, strict=True), color="0.25", linewidth=0.7, zorder=3)
-            ax.plot([start[0]], [start[1]], "o", color="0.15", markersize=2.5, zorder=3)
-            ax.text(end[0] + (-0.008 if side == "left" else 0.008), y, callout.text, fontsize=size, va="center",
-                    ha="right" if side == "left" else "left", gid=f"region-{callout.mask}", zorder=4)
+            leaders.append(((callout.spot.x, callout.spot.y), (column[side], y)))
+            ax.text(column[side] + (-0.008 if side == "left" else 0.008), y, callout.text, fontsize=size,
+                    va="center", ha="right" if side == "left" else "left", gid=f"region-{callout.mask}", zorder=4)
+    if leaders:  # all lines as one artist and all dots as another: 60 callouts as 120 lines took 0.1 s to draw
+        ax.add_collection(LineCollection(leaders, colors="0.25", linewidths=0.7, zorder=3, gid="callout-lines"),
+                          autolim=False)
+        spots = np.array([start for start, _ in leaders])
+        ax.plot(spots[:, 0], spots[:, 1], "o", color="0.15", markersize=2.5, zorder=3, gid="callout-dots")
     return {side for side, group in sides.items() if group}
 
 
