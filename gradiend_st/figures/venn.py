@@ -24,6 +24,7 @@ from matplotlib.patches import Patch
 from gradiend_st.analysis.comparison import compare_topk
 from gradiend_st.analysis.convergence import Convergence
 from gradiend_st.figures.heatmap import run_statuses, topk_text
+from gradiend_st.figures.stamped_text import Placement, StampedText
 from gradiend_st.figures.style import categorical_colors, new_figure, studio_style, with_marker
 from gradiend_st.figures.venn_shapes import RegionSpot, region_spots, shape_patches
 from gradiend_st.io.discover import Catalog
@@ -359,8 +360,7 @@ def _build_upset(data: VennData, options: Options) -> Figure:
     x = np.arange(m)
     counts = [r["count"] for r in bars]
     ax_bars.bar(x, counts, color="0.3", width=0.7)
-    for xi, count in zip(x, counts, strict=True):
-        ax_bars.text(xi, count, f"{count:,}", ha="center", va="bottom", fontsize=7.5, rotation=90 if count >= 1000 else 0)
+    _label_bars(ax_bars, x, counts)
     ax_bars.set_ylabel("indices in exactly these runs")
     ax_bars.tick_params(axis="x", bottom=False, labelbottom=False)
     ax_bars.margins(y=0.12)
@@ -379,6 +379,17 @@ def _build_upset(data: VennData, options: Options) -> Figure:
         f"all {total} non-empty intersections"
     fig.suptitle(f"{title}\n{shown}" if title else shown, fontsize=11)
     return fig
+
+
+def _label_bars(ax, x: np.ndarray, counts: list[int]) -> None:
+    """Each bar's count on top of it, turned upright from four digits on: two stamped artists (upright, turned)
+    instead of a Text per bar, which made up a third of a 10-run re-draw."""
+    for turned in (False, True):
+        chosen = [i for i, count in enumerate(counts) if (count >= 1000) == turned]
+        if chosen:
+            ax.add_artist(StampedText(
+                ax, [(x[i], counts[i]) for i in chosen], [f"{counts[i]:,}" for i in chosen], "black", 7.5,
+                placement=Placement("center", "bottom", 90 if turned else 0), in_layout=True, gid="upset-count"))
 
 
 def _draw_matrix(ax, data: VennData, bars: list[dict]) -> None:

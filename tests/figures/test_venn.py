@@ -11,6 +11,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from gradiend_st.analysis.comparison import TopKComparison, compare_topk
 from gradiend_st.figures import venn
 from gradiend_st.figures.export import figure_bytes
+from gradiend_st.figures.stamped_text import StampedText
 from gradiend_st.figures.venn_shapes import region_spots, shape_patches
 
 HE_THEY = "suite_pronouns/he__they"
@@ -153,6 +154,9 @@ def test_upset_for_seven_runs(all_runs, statuses, catalog):
     regions = compare_topk(catalog, ids, "decoder-weight", 100).regions()
     non_empty = [r for r in regions if r["count"]]
     assert heights == sorted((r["count"] for r in non_empty), reverse=True)
+    # each bar's count written on its top
+    written = {(x, y): text for label in bars_ax.findobj(StampedText) for (x, y), text in zip(label.xy, label.texts)}
+    assert written == {(float(i), float(h)): f"{h:,}" for i, h in enumerate(heights)}
     assert f"all {len(non_empty)} non-empty intersections" in fig.get_suptitle()
     # Each bar's dot column marks exactly its members.
     matrix_ax = next(a for a in fig.axes if a.get_label() == "matrix")
