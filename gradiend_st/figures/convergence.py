@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
@@ -331,6 +332,22 @@ def _mark_best(ax, panel: str, curves: RunCurves, *, color=BEST_STEP_COLOR, mark
                    label="best" if generic else f"best (r = {corr:.3f})")
 
 
+def _mark_best_of_runs(ax, panel: str, runs: list[RunCurves], colors: list[str]) -> None:
+    """Overlay: each run's best step as a dotted line in its colour (one artist for all runs: 10 runs as 30 lines
+    and 10 dots took a seventh of a re-draw), its best correlation as a dot on the correlation panel."""
+    best = [(curves.training.best_step, curves.training.best_correlation, color)
+            for curves, color in zip(runs, colors) if curves.training.best_step is not None]
+    if not best:
+        return
+    ax.add_collection(LineCollection([[(step, 0), (step, 1)] for step, _, _ in best], colors=[c for *_, c in best],
+                                     linestyles=OVERLAY_BEST_STYLE, linewidths=1.2, alpha=0.8, gid="best-steps",
+                                     transform=ax.get_xaxis_transform()), autolim=False)
+    dots = [(step, corr, color) for step, corr, color in best if corr is not None]
+    if panel == "correlation" and dots:
+        ax.scatter([d[0] for d in dots], [d[1] for d in dots], color=[d[2] for d in dots], edgecolors="black",
+                   linewidths=0.6, s=40, zorder=5, gid="best-correlations")
+
+
 def _draw_single(axes, panels: list[str], curves: RunCurves, options: Options) -> None:
     names = list(dict.fromkeys(c.name for p in panels if p != "correlation" for c in _curves(curves, p, options)))
     colors = dict(zip(names, categorical_colors(len(names))))  # one colour per class name across panels
@@ -356,9 +373,8 @@ def _draw_overlay(axes, panels: list[str], runs: list[RunCurves], options: Optio
                 if panel != "correlation":
                     styles.setdefault(style, _style_name(curve, curves.training, panel, options))
                 _plot(ax, curve, color, label if panel == "correlation" else f"{label}: {curve.name}", style)
-            if options.best_step:
-                _mark_best(ax, panel, curves, color=color, marker_color=color, generic=True,
-                           linestyle=OVERLAY_BEST_STYLE)
+        if options.best_step:
+            _mark_best_of_runs(ax, panel, runs, colors)
         seeds = max((len(r.seed_logs) for r in runs if _uses_seed_band(r, options)), default=0)
         ax.set_title(_panel_title(panel, options, seeds, overlay=True))
     handles = [Line2D([], [], color=color, linewidth=2) for color in colors]

@@ -2,6 +2,7 @@ import json
 import shutil
 
 import altair as alt
+import matplotlib.colors as mcolors
 import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -154,6 +155,15 @@ def test_overlay_one_colour_per_run_and_marked_legend(catalog, runs_root):
     assert texts[:3] == ["he_she", "she_they", f"suite_pronouns/he__they {DAGGER}"]
     assert {"label 1.0", "label -1.0", "best step", "best"} <= set(texts)
     assert fig._suptitle.get_text() == "Training convergence of 3 runs"
+    # each run's best step: a dotted line in its colour on every panel, its best correlation a dot in its colour
+    colours = [lines[label].get_color() for label in texts[:3]]
+    best_steps = [raw_training(runs_root, rid)["best_score_checkpoint"]["global_step"] for rid in ids]
+    for ax in fig.axes:
+        [steps] = [c for c in ax.collections if c.get_gid() == "best-steps"]
+        assert [segment[0, 0] for segment in steps.get_segments()] == best_steps
+        assert [mcolors.to_hex(c) for c in steps.get_colors()] == colours
+    [dots] = [c for c in corr.collections if c.get_gid() == "best-correlations"]
+    assert dots.get_offsets()[:, 0].tolist() == best_steps
     # "single" with several runs overlays them rather than dropping runs
     assert len([ln for ln in build(catalog, ids[:2]).axes[-1].get_lines() if ln.get_linestyle() == "-"]) == 2
 
