@@ -113,7 +113,8 @@ def main() -> None:
                 key = "regions" if view == "venn" else "intersection_counts"
                 same = "yes" if theirs[key] == ours[key] else "NO"
             speedup = f"{ref['seconds'] / cold['seconds']:.0f}×" if ref else "—"
-            relabel = f"{1000 * redraw['relabel_seconds']:.0f} ms" if "relabel_seconds" in redraw else "—"
+            relabel = (f"{1000 * redraw['relabel_seconds']:.0f} / {1000 * redraw['rename_one_seconds']:.0f} ms"
+                       if "relabel_seconds" in redraw else "—")
             label = f"{view} N={n} top-{'1 %' if topk == '0.01' else topk}"
             rows.append(f"| {label} | {fmt(cold)} | {fmt(warm)} | {relabel} | {fmt(ref)} | {speedup} | {same or '—'} |")
             print(rows[-1], flush=True)
@@ -122,7 +123,7 @@ def main() -> None:
         f"each cell one fresh process (wall time incl. interpreter start / peak RSS). N > {args.real_runs} uses hard "
         f"links to the {args.real_runs} generated checkpoints (distinct run folders, no extra disk).",
         "",
-        "| scenario | studio, first call | studio, second call (disk cache) | re-draw after label change (median of 5) | gradiend 0.2.3 | speed-up | same counts |",
+        "| scenario | studio, first call | studio, second call (disk cache) | re-draw after a label change, median of 5 (every run renamed / one run renamed) | gradiend 0.2.3 | speed-up | same counts |",
         "|---|---|---|---|---|---|---|",
         *rows,
     ])
