@@ -97,8 +97,11 @@ class StampedText(Artist):
 
 
 def _text(x: float, y: float, text: str, color: str, font: FontProperties, placement: Placement) -> Text:
+    # parse_math fixed (as the studio style sets it), not read from rc: a cached image must not depend on the rc
+    # settings in force when it was first drawn ("$x_1$" in a run name stays literal)
     return Text(x, y, text, color=color, fontproperties=font, horizontalalignment=placement.ha,
-                verticalalignment=placement.va, rotation=placement.rotation, rotation_mode=placement.rotation_mode)
+                verticalalignment=placement.va, rotation=placement.rotation, rotation_mode=placement.rotation_mode,
+                parse_math=False)
 
 
 @dataclass(frozen=True)
