@@ -52,6 +52,16 @@ def app() -> AppTest:
     return start()
 
 
+def test_startup_objects_are_frozen_out_of_garbage_collection(app):
+    """Streamlit collects garbage after every run; the libraries imported at startup must not be walked each time."""
+    import gc
+
+    from gradiend_st.figures import scatter
+
+    assert gc.get_freeze_count() > 50_000
+    assert not any(obj is scatter for obj in gc.get_objects())  # a view's module is among the frozen objects
+
+
 def test_runs_page_opens_on_the_demo(app):
     assert not problems(app)
     assert app.title[0].value == "Runs"
