@@ -87,11 +87,25 @@ def test_vector_output_keeps_labels_as_text(data):
 
 
 def test_redraw_rasterises_only_new_names(data):
+    cache = stamped_text._CACHE
     figure_bytes(heatmap.build(data, heatmap.Options()), "png", dpi=100)
-    before = stamped_text._rasterised.cache_info()
+    misses, hits = cache.misses, cache.hits
     figure_bytes(heatmap.build(data, heatmap.Options(cmap="viridis", title="another title")), "png", dpi=100)
-    unchanged = stamped_text._rasterised.cache_info()
-    assert unchanged.misses == before.misses and unchanged.hits > before.hits
+    assert cache.misses == misses and cache.hits > hits
     relabelled = heatmap.Options(run_labels={data.runs[0]: "renamed run"})
     figure_bytes(heatmap.build(data, relabelled), "png", dpi=100)
-    assert stamped_text._rasterised.cache_info().misses == before.misses + 2  # the new name, across and down
+    assert cache.misses == misses + 2  # the new name, across and down
+
+
+def test_stamp_cache_stays_within_its_size():
+    def stamp(kilobytes: int) -> stamped_text.Stamp:
+        return stamped_text.Stamp(np.zeros((kilobytes, 256, 4), np.uint8), 0, 0, None)
+
+    cache = stamped_text.StampCache(max_bytes=10 << 10)
+    for key in "abcd":
+        cache.get(key, lambda: stamp(3))
+    assert list(cache.stamps) == ["b", "c", "d"] and cache.bytes == 9 << 10  # "a" made room for "d"
+    cache.get("b", lambda: stamp(3))  # a hit: "b" becomes the most recent
+    cache.get("e", lambda: stamp(6))
+    assert list(cache.stamps) == ["b", "e"] and cache.bytes <= cache.max_bytes
+    assert (cache.hits, cache.misses) == (1, 5)
