@@ -223,3 +223,13 @@ def test_requested_figure_size_is_filled(data):
         height, width = png_pixels(figure_bytes(heatmap.build(data, options), "png", dpi=100)).shape[:2]
         fill = max(width / (100 * size[0]), height / (100 * size[1]))  # the limiting side fills the request
         assert 0.95 < fill < 1.1, (size, width, height)
+
+
+def test_cells_are_separated_by_white_borders(data):
+    fig = heatmap.build(data, heatmap.Options(topk=100))
+    [borders] = [c for c in fig.axes[0].collections if c.get_gid() == "heatmap-borders"]
+    n = len(data.runs)
+    vertical = sorted(s[0, 0] for s in borders.get_segments() if s[0, 0] == s[1, 0])
+    horizontal = sorted(s[0, 1] for s in borders.get_segments() if s[0, 1] == s[1, 1])
+    assert vertical == horizontal == list(range(n + 1))  # every cell edge, the outer ones too
+    assert all(tuple(c) == (1.0, 1.0, 1.0, 1.0) for c in borders.get_colors())
