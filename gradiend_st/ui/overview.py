@@ -11,7 +11,7 @@ from gradiend_st.io.errors import RunReadError
 from gradiend_st.io.seeds import read_seed_report
 from gradiend_st.io.training import read_training
 from gradiend_st.ui import state
-from gradiend_st.ui.caching import tree_key
+from gradiend_st.ui.caching import recent_tree_key
 
 COLUMNS = ["select", "id", "kind", "classes", "input_dim", "pruned", "seeds", "steps", "best_step", "best_corr",
            "converged", "files", "problem"]
@@ -82,7 +82,7 @@ def _cached_rows(root: str, tree: str, _catalog: Catalog) -> pd.DataFrame:  # no
 
 def render_overview(catalog: Catalog, *, key: str = "overview") -> None:
     """The grid of runs; ticking a row selects the run for the comparison views (Heatmap, Venn)."""
-    frame = _cached_rows(str(catalog.root), tree_key(catalog.root), catalog).copy()
+    frame = _cached_rows(str(catalog.root), recent_tree_key(catalog.root), catalog).copy()
     selected = set(state.selection())
     frame.insert(0, "select", frame["id"].isin(selected) & (frame["kind"] != "error"))
     n_runs, n_errors = len(catalog.runs), len(catalog.errors)

@@ -83,6 +83,20 @@ def test_cache_keys_change_when_a_run_file_changes(tree):
     assert caching.run_files_key(catalog, ["he_she"]) != before_run
 
 
+def test_recent_tree_key_walks_again_after_a_second(tree, monkeypatch):
+    root = tree / "allowed" / "runs"
+    clock = [1000.0]
+    monkeypatch.setattr(caching.time, "monotonic", lambda: clock[0])
+    first = caching.recent_tree_key(root)
+    assert first == caching.tree_key(root)
+    extra = root / "he_she" / "model" / "notes.txt"
+    extra.write_text("a file added while the app runs")
+    clock[0] += 0.5
+    assert caching.recent_tree_key(root) == first  # the same rerun: not walked again
+    clock[0] += 0.6
+    assert caching.recent_tree_key(root) == caching.tree_key(root) != first  # a second later: noticed
+
+
 def test_load_keys_keep_the_topk_type():
     from gradiend_st.figures import registry
 
