@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 from matplotlib import colors as mcolors
 from matplotlib import patheffects
+from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
-from matplotlib.gridspec import GridSpec
+from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter
 
 from gradiend_st.analysis.comparison import compare_topk
 from gradiend_st.analysis.convergence import Convergence
@@ -347,13 +349,12 @@ def _build_upset(data: VennData, options: Options) -> Figure:
     bars, total = upset_bars(data, options)
     labels, colors = display_labels(data, options), run_colors(data, options)
     n, m = len(data.runs), len(bars)
-    width = options.figsize[0] if options.figsize else max(7.0, 3.2 + 0.24 * m)
-    height = options.figsize[1] if options.figsize else 3.2 + 0.3 * n
-    fig = new_figure((width, height))
-    grid = GridSpec(2, 2, figure=fig, width_ratios=[1.1, max(3.0, 0.24 * m)], height_ratios=[3, 0.3 * n + 0.3])
-    ax_bars = fig.add_subplot(grid[0, 1])
-    ax_matrix = fig.add_subplot(grid[1, 1], sharex=ax_bars)
-    ax_sizes = fig.add_subplot(grid[1, 0], sharey=ax_matrix)
+    names_fs = options.circle_names_fontsize or 9
+    layout = _UpsetLayout.for_chart(n, m, [labels[r] for r in data.runs], names_fs, options.figsize)
+    fig = new_figure(layout.figsize, layout=None)
+    ax_bars = fig.add_axes(layout.rect(*layout.bars))
+    ax_matrix = fig.add_axes(layout.rect(*layout.matrix), sharex=ax_bars)
+    ax_sizes = fig.add_axes(layout.rect(*layout.sizes), sharey=ax_matrix)
     ax_bars.set_label("intersections")
     ax_matrix.set_label("matrix")
     ax_sizes.set_label("set sizes")
@@ -370,15 +371,75 @@ def _build_upset(data: VennData, options: Options) -> Figure:
         ax_matrix.axhspan(i - 0.5, i + 0.5, color="0.95", zorder=0, linewidth=0)
     ax_sizes.invert_xaxis()
     ax_sizes.set_xlabel("top-k size")
+    for axis in (ax_bars.yaxis, ax_sizes.xaxis):  # "1M", "500k": no "1e6" offset crowding the axis label
+        axis.set_major_formatter(FuncFormatter(lambda value, _: _short_count(value)))
     ax_sizes.spines["left"].set_visible(False)
     ax_sizes.spines["right"].set_visible(True)
     ax_sizes.tick_params(axis="y", left=False, labelleft=False)
-    ax_matrix.set_yticks(np.arange(n), [labels[r] for r in data.runs], fontsize=options.circle_names_fontsize or 9)
+    ax_matrix.set_yticks(np.arange(n), [labels[r] for r in data.runs], fontsize=names_fs)
     title = _title(data, options)
     shown = f"showing the {m} largest of {total} non-empty intersections" if m < total else \
         f"all {total} non-empty intersections"
-    fig.suptitle(f"{title}\n{shown}" if title else shown, fontsize=11)
+    # Above the bar counts, which may stand out of the axes (turned counts of 4+ digits)
+    top = max(ax_bars.get_position().y1, _top_of_counts(fig, ax_bars))
+    fig.suptitle(f"{title}\n{shown}" if title else shown, y=top + 0.12 / layout.figsize[1], va="bottom", fontsize=11)
     return fig
+
+
+@dataclass(frozen=True)
+class _UpsetLayout:
+    """The UpSet lays itself out (no layout engine: constrained layout took a third of a 10-run re-draw). Boxes
+    are (left, bottom, width, height) in inches; the run names go between the set sizes and the matrix, measured."""
+
+    figsize: tuple[float, float]
+    bars: tuple[float, float, float, float]
+    matrix: tuple[float, float, float, float]
+    sizes: tuple[float, float, float, float]
+
+    @staticmethod
+    def for_chart(n: int, m: int, names: list[str], names_fs: float, figsize=None) -> _UpsetLayout:
+        names_in = _widest_text_in(names, names_fs) + 0.12  # + the gap matplotlib leaves before tick labels
+        sizes_w, margin, bottom = 1.2, 0.1, 0.55  # set-size bars; outer margin; their tick labels and x label
+        cols_w, rows_h, bars_h, gap, top = max(3.0, 0.24 * m), 0.3 * n + 0.3, 2.4, 0.08, 0.2
+        if figsize:  # the bars and the matrix take what the rest leaves of the requested size
+            width, height = (float(v) for v in figsize)
+            cols_w = max(1.0, width - margin - sizes_w - names_in - margin)
+            scale = max(0.2, (height - bottom - gap - top - 0.45) / (rows_h + bars_h))  # 0.45: the two-line title
+            rows_h, bars_h = rows_h * scale, bars_h * scale
+        else:
+            width = margin + sizes_w + names_in + cols_w + margin
+            height = bottom + rows_h + gap + bars_h + top + 0.45
+        matrix_x = margin + sizes_w + names_in
+        return _UpsetLayout(
+            (round(width, 2), round(height, 2)),
+            bars=(matrix_x, bottom + rows_h + gap, cols_w, bars_h),
+            matrix=(matrix_x, bottom, cols_w, rows_h),
+            sizes=(margin, bottom, sizes_w, rows_h))
+
+    def rect(self, left: float, bottom: float, width: float, height: float) -> tuple[float, float, float, float]:
+        w, h = self.figsize
+        return left / w, bottom / h, width / w, height / h
+
+
+def _short_count(value: float) -> str:
+    for size, suffix in ((1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:g}{suffix}"
+    return f"{value:g}"
+
+
+def _widest_text_in(texts: list[str], fontsize: float) -> float:
+    """Width in inches of the widest text, as Agg lays it out (no figure needed)."""
+    renderer = RendererAgg(1, 1, 72)  # at 72 dpi a pixel is a point
+    font = FontProperties(size=fontsize)
+    return max((renderer.get_text_width_height_descent(t, font, False)[0] for t in texts), default=0.0) / 72
+
+
+def _top_of_counts(fig: Figure, ax) -> float:
+    """The top of the bar counts, in figure fractions (they are drawn from the stamp cache, so measuring is cheap)."""
+    renderer = RendererAgg(1, 1, fig.dpi)
+    tops = [artist.get_window_extent(renderer).y1 for artist in ax.findobj(StampedText)]
+    return max(tops, default=0.0) / fig.bbox.height
 
 
 def _label_bars(ax, x: np.ndarray, counts: list[int]) -> None:

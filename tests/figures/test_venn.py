@@ -185,6 +185,28 @@ def test_upset_says_when_it_shows_fewer_bars(all_runs, statuses, catalog):
     assert np.all(np.diff([p.get_height() for p in bars_ax.patches]) <= 0)
 
 
+@pytest.mark.parametrize("renamed", [False, True])
+def test_upset_layout_keeps_names_counts_and_title_apart(all_runs, statuses, catalog, renamed):
+    """The UpSet lays itself out: run names fit between the set sizes and the matrix, the title clears the bar
+    counts (turned ones stand out of the axes), and the bars' axis label stays above the names."""
+    ids = catalog.ids()
+    labels = {rid: f"{rid} with a much longer display label" for rid in ids[:2]} if renamed else None
+    fig = venn.build(venn_data(all_runs, statuses, "decoder-weight|0.01", ids), venn.Options(run_labels=labels))
+    assert fig.get_layout_engine() is None
+    FigureCanvasAgg(fig).draw()
+    renderer = fig.canvas.get_renderer()
+    axes = {ax.get_label(): ax for ax in fig.axes}
+    matrix, sizes, bars = (axes[k].get_window_extent(renderer) for k in ("matrix", "set sizes", "intersections"))
+    names = [t.get_window_extent(renderer) for t in axes["matrix"].get_yticklabels() if t.get_text()]
+    assert len(names) == len(ids)
+    assert all(sizes.x1 < box.x0 and box.x1 < matrix.x0 for box in names)
+    counts = [a.get_window_extent(renderer) for a in axes["intersections"].findobj(StampedText)]
+    title = fig._suptitle.get_window_extent(renderer)
+    assert all(title.y0 > box.y1 for box in [*counts, bars])
+    bar_label = axes["intersections"].yaxis.label.get_window_extent(renderer)
+    assert bar_label.y0 > matrix.y1  # beside the bars, above the names
+
+
 def test_svg_has_text_and_literal_labels(all_runs, statuses):
     data = venn_data(all_runs, statuses, "decoder-weight|100", ["he_she", "he_it"])
     svg = figure_bytes(venn.build(data, venn.Options(run_labels={"he_she": "50% $he_she$"})), "svg").decode()
