@@ -4,7 +4,8 @@
 
 1. Discovery of a folder of N small runs (hard links to the demo runs' files), in process.
 2. With that folder opened (GRADIEND_ST_ROOT): every page switch, first visit and again; a label edit in the
-   runs grid, on the Runs page and on the Convergence page.
+   runs grid, on the Runs page and on the Convergence page; then each view's first visit from new sessions that
+   each select 10 other runs (a new figure each time, in a server that has drawn one of its kind before).
 3. On the bundled demo: a label edit on every view page (the re-draw after a mapping change).
 Times are median round trips from sending the rerun to Streamlit's `script_finished`, over --repeat tries.
 """
@@ -79,6 +80,23 @@ async def measure_app(port: int, pages: tuple[str, ...], edit_pages: tuple[str, 
     return results
 
 
+async def first_visits_in_new_sessions(port: int, pages: tuple[str, ...], repeat: int) -> dict:
+    """Each view opened for the first time by `repeat` new sessions, each with 10 runs no session selected before:
+    a new figure every time, in a server that has drawn that kind of figure already."""
+    results = {}
+    for p, page in enumerate(pages):
+        times = []
+        for i in range(repeat):
+            first = 10 * (1 + p * repeat + i)
+            async with client.connect(port) as ws:
+                session = client.Session(ws, 0)
+                session.query = "&".join(f"runs=run_{j:03d}" for j in range(first, first + 10))
+                await session.rerun("")
+                times.append(await timed(session, page))
+        results[f"open {page} (first visit, new session and runs, median of {repeat})"] = statistics.median(times)
+    return results
+
+
 async def timed_edit(session: client.Session, run_id: str, label: str) -> float:
     started = time.perf_counter()
     await session.edit_run_label(run_id, label)
@@ -101,8 +119,11 @@ def main() -> None:
         rows.append((f"discover {args.runs} runs", time_discovery(root, args.repeat)))
         # Ten runs selected: what a user compares; the top-k views of all 200 are a separate, cached computation.
         query = "&".join(f"runs=run_{i:03d}" for i in range(10))
-        many = with_server(root, lambda port: measure_app(port, ("", *VIEWS), ("", "convergence"), "run_000",
-                                                          args.repeat, query))
+        async def both(port: int) -> dict:
+            measured = await measure_app(port, ("", *VIEWS), ("", "convergence"), "run_000", args.repeat, query)
+            return measured | await first_visits_in_new_sessions(port, VIEWS, args.repeat)
+
+        many = with_server(root, both)
         rows += [(f"{args.runs} runs: {name}", seconds) for name, seconds in many.items()]
     demo = with_server(None, lambda port: measure_app(port, (), VIEWS, "he_she", args.repeat,
                                                       "runs=he_she&runs=she_they&runs=he_it"))
