@@ -319,16 +319,15 @@ def _plot(ax, curve: Curve, color, label: str, linestyle: str = "-") -> None:
         ax.fill_between(low_steps, low, high, color=color, alpha=0.2, linewidth=0)
 
 
-def _mark_best(ax, panel: str, curves: RunCurves, *, color=BEST_STEP_COLOR, marker_color=BEST_COLOR,
-               generic: bool = False, linestyle="--") -> None:
+def _mark_best(ax, panel: str, curves: RunCurves, *, generic: bool = False) -> None:
     """Dashed line at the best step on every panel; a dot at the best correlation on the correlation panel."""
     step, corr = curves.training.best_step, curves.training.best_correlation
     if step is None:
         return
-    ax.axvline(step, color=color, linestyle=linestyle, linewidth=1.2, alpha=0.8,
+    ax.axvline(step, color=BEST_STEP_COLOR, linestyle="--", linewidth=1.2, alpha=0.8,
                label="best step" if generic else f"best step ({step})")
     if panel == "correlation" and corr is not None:
-        ax.scatter([step], [corr], color=marker_color, edgecolors="black", linewidths=0.6, s=40, zorder=5,
+        ax.scatter([step], [corr], color=BEST_COLOR, edgecolors="black", linewidths=0.6, s=40, zorder=5,
                    label="best" if generic else f"best (r = {corr:.3f})")
 
 

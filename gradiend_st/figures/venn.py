@@ -388,7 +388,7 @@ def _build_upset(data: VennData, options: Options) -> Figure:
 
 @dataclass(frozen=True)
 class _UpsetLayout:
-    """The UpSet lays itself out (no layout engine: constrained layout took a third of a 10-run re-draw). Boxes
+    """The UpSet lays itself out (no layout engine: constrained layout was a fifth of a 10-run re-draw). Boxes
     are (left, bottom, width, height) in inches; the run names go between the set sizes and the matrix, measured."""
 
     figsize: tuple[float, float]
