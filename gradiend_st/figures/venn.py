@@ -372,7 +372,7 @@ def _build_upset(data: VennData, options: Options) -> Figure:
     ax_sizes.invert_xaxis()
     ax_sizes.set_xlabel("top-k size")
     for axis in (ax_bars.yaxis, ax_sizes.xaxis):  # "1M", "500k": no "1e6" offset crowding the axis label
-        axis.set_major_formatter(FuncFormatter(lambda value, _: _short_count(value)))
+        axis.set_major_formatter(FuncFormatter(_short_count))
     ax_sizes.spines["left"].set_visible(False)
     ax_sizes.spines["right"].set_visible(True)
     ax_sizes.tick_params(axis="y", left=False, labelleft=False)
@@ -421,7 +421,7 @@ class _UpsetLayout:
         return left / w, bottom / h, width / w, height / h
 
 
-def _short_count(value: float) -> str:
+def _short_count(value: float, _position=None) -> str:  # a tick formatter
     for size, suffix in ((1e6, "M"), (1e3, "k")):
         if abs(value) >= size:
             return f"{value / size:g}{suffix}"
