@@ -174,7 +174,8 @@ def runs_for(view: str, catalog, run_ids: list[str] | None, preset: Preset) -> l
         if view in SINGLE_RUN_VIEWS and len(run_ids) != 1:
             raise ValueError(f"the {view} view draws one run; pass one --runs ID")
         return list(run_ids)
-    if view in SELECTION_VIEWS:
+    compares_runs = view == "convergence" and preset.views.get(view, {}).get("mode", "single") != "single"
+    if view in SELECTION_VIEWS or compares_runs:  # as the app: overlay, facet and interactive show the selection
         chosen = [rid for rid in preset.selection if rid in catalog.runs]
         return chosen or catalog.ids("run")
     candidates = [rid for rid, run in catalog.runs.items() if view not in SINGLE_RUN_VIEWS or run.encoded]
@@ -189,22 +190,18 @@ def render_figure(catalog, view: str, *, run_ids: list[str] | None = None, prese
                   fmt: str = "png", dpi: int = 200) -> bytes:
     """The view as file bytes, exactly as the app draws it with the same preset (labels, groups, options)."""
     from gradiend_st.figures import registry
-    from gradiend_st.figures.export import figure_bytes
     from gradiend_st.mapping import merge, to_options
 
     preset = preset or Preset()
     module = registry.view_module(view)
-    formats = tuple(getattr(module, "EXPORT_FORMATS", ("png", "pdf", "svg")))
+    options = registry.options_from_dict(view, preset.views.get(view))
+    formats = registry.export_formats(module, options)
     if fmt not in formats:
         raise ValueError(f"the {view} view exports {', '.join(formats)}, not {fmt}")
-    options = registry.options_from_dict(view, preset.views.get(view))
     ids = runs_for(view, catalog, run_ids, preset)
     data = module.load(catalog, ids, options)
     if getattr(data, "left_out", None):  # a file for a paper leaves nothing out silently (the app warns instead)
         raise next(iter(data.left_out.values()))
     mapping = merge(preset.mapping, catalog, ids)
     full = to_options(view, options, mapping, ids, label_values=getattr(data, "class_names", None))
-    own_export = getattr(module, "export", None)
-    if callable(own_export):
-        return own_export(data, full, fmt)
-    return figure_bytes(module.build(data, full), fmt, dpi=dpi)
+    return registry.file_bytes(module, data, full, fmt, dpi=dpi)

@@ -12,6 +12,7 @@ from gradiend_st.demo import DEMO_ROOT
 from gradiend_st.figures import registry
 from gradiend_st.io.discover import discover
 from gradiend_st.mapping import ClassLabel, Mapping, RunLabel
+from gradiend_st.cli import main
 from gradiend_st.presets import Preset, PresetError, as_code, options_to_dict, render_figure, runs_for
 
 MAGIC = {"png": b"\x89PNG\r\n\x1a\n", "pdf": b"%PDF", "svg": b"<?xml"}
@@ -103,6 +104,9 @@ def test_runs_for_follows_the_app_rules(demo):
     assert runs_for("heatmap", demo, None, preset) == ["he_she", "she_they", "he_it"]
     assert runs_for("heatmap", demo, None, Preset()) == demo.ids("run")
     assert runs_for("scatter", demo, None, preset) == ["he_she"]
+    assert runs_for("convergence", demo, None, preset) == ["he_she"]  # single mode: the preset's run
+    overlay = Preset(views={"convergence": {"mode": "overlay"}}, selection=preset.selection)
+    assert runs_for("convergence", demo, None, overlay) == ["he_she", "she_they", "he_it"]
     with pytest.raises(ValueError, match="draws one run"):
         runs_for("distributions", demo, ["he_she", "she_they"], preset)
     with pytest.raises(KeyError):
@@ -130,6 +134,21 @@ def test_render_applies_the_preset_labels(demo):
 def test_render_refuses_a_format_the_view_lacks(demo):
     with pytest.raises(ValueError, match="exports"):
         render_figure(demo, "heatmap", fmt="html")
+    with pytest.raises(ValueError, match="exports png, pdf, svg"):
+        render_figure(demo, "convergence", preset=Preset(views={"convergence": {"mode": "overlay"}}), fmt="html")
+
+
+def test_render_the_interactive_convergence_chart(demo, tmp_path):
+    preset = Preset(mapping=Mapping(runs=[RunLabel("she_they", "Fem vs plural")]),
+                    views={"convergence": {"mode": "interactive"}}, selection=["he_she", "she_they"])
+    html = render_figure(demo, "convergence", preset=preset, fmt="html").decode()
+    assert "<html" in html.lower() and '"run_pick"' in html and "Fem vs plural" in html and "he_it" not in html
+    preset_file = tmp_path / "preset.json"
+    preset_file.write_text(preset.to_json())
+    out = tmp_path / "convergence.svg"
+    assert main(["render", str(demo.root), "--view", "convergence", "--preset", str(preset_file), "-o", str(out)]) == 0
+    svg = out.read_text()
+    assert "<svg" in svg and "Fem vs plural" in svg and "Training convergence of 2 runs" in svg
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:

@@ -2,7 +2,8 @@
 
 One run is drawn as GRADIEND draws it (one colour per class). Several runs are overlaid (colour = run,
 line style = label) or faceted (one column per run). A multi-seed run can be drawn as the median over its
-seeds with a band. Legends always sit outside the axes, so they never cover a curve.
+seeds with a band. Legends always sit outside the axes, so they never cover a curve. The interactive mode draws the
+same curves as an Altair chart (`convergence_interactive`).
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from gradiend_st.io.errors import RunReadError
 from gradiend_st.io.training import Series, TrainingLog, read_training
 
 EXPORT_FORMATS = ("png", "pdf", "svg")
-ALTAIR_FORMATS = ("png", "svg", "pdf", "html")
-MODES = ("single", "overlay", "facet")
+INTERACTIVE_FORMATS = ("png", "pdf", "svg", "html")
+MODES = ("single", "overlay", "facet", "interactive")
 SPREAD_SUFFIX = {"minmax": " (shaded: min-max)", "iqr": " (shaded: IQR)", "ci95": " (shaded: 95% CI)"}
 SEED_BAND_TEXT = {"minmax": "min-max", "iqr": "IQR"}
 PANEL_TITLES = {"mean_by_class": "Mean by class", "mean_by_feature_class": "Mean by feature class",
@@ -56,7 +57,7 @@ class Options:
     legend_bbox_to_anchor: list | None = None
     highlight_non_convergence: bool = True
     run_labels: dict | None = None  # run id -> display label
-    mode: str = "single"  # "single" | "overlay" | "facet"; "single" with several runs overlays them
+    mode: str = "single"  # "single" | "overlay" | "facet" | "interactive"; "single" with several runs overlays them
     seed_band: str | None = None  # "minmax" | "iqr": multi-seed runs as the median over seeds with a band
 
 
@@ -241,9 +242,14 @@ def _xy(series: Series) -> tuple[list[int], list[float]]:
 # ----------------------------------------------------------------------------------------------- drawing
 
 
-def build(data: ConvergenceData, options: Options | None = None) -> Figure:
+def build(data: ConvergenceData, options: Options | None = None):
+    """A matplotlib Figure; in interactive mode an Altair chart (the browser draws it, vl-convert exports it)."""
     options = options or Options()
     _check(options)
+    if options.mode == "interactive" and data.runs and _panels(data.runs, options):
+        from gradiend_st.figures import convergence_interactive  # altair costs ~0.4 s to import: only when used
+
+        return convergence_interactive.build(data, options)
     with studio_style():
         runs = data.runs
         panels = _panels(runs, options) if runs else []
@@ -374,11 +380,9 @@ def _draw_overlay(axes, panels: list[str], runs: list[RunCurves], options: Optio
                 _plot(ax, curve, color, label if panel == "correlation" else f"{label}: {curve.name}", style)
         if options.best_step:
             _mark_best_of_runs(ax, panel, runs, colors)
-        seeds = max((len(r.seed_logs) for r in runs if _uses_seed_band(r, options)), default=0)
-        ax.set_title(_panel_title(panel, options, seeds, overlay=True))
+        ax.set_title(_panel_title(panel, options, _panel_seeds(runs, options), overlay=True))
     handles = [Line2D([], [], color=color, linewidth=2) for color in colors]
-    labels = [run_label(curves, options) + (f" (median of {len(curves.seed_logs)} seeds)"
-                                            if _uses_seed_band(curves, options) else "") for curves in runs]
+    labels = [overlay_label(curves, options) for curves in runs]
     if len(styles) > 1:
         for style in sorted(styles, key=_style_rank):
             handles.append(Line2D([], [], color="0.3", linestyle=style, linewidth=1.4))
@@ -388,6 +392,17 @@ def _draw_overlay(axes, panels: list[str], runs: list[RunCurves], options: Optio
                     Line2D([], [], color="0.6", marker="o", linestyle="", markeredgecolor="black")]
         labels += ["best step", "best"]
     return handles, labels
+
+
+def overlay_label(curves: RunCurves, options: Options) -> str:
+    """A run's legend entry when runs share axes: its label, and what its curves are when they are seed medians."""
+    seeds = f" (median of {len(curves.seed_logs)} seeds)" if _uses_seed_band(curves, options) else ""
+    return run_label(curves, options) + seeds
+
+
+def _panel_seeds(runs: list[RunCurves], options: Options) -> int:
+    """The most seeds any run's band is drawn from (0: no seed bands), for the panel titles."""
+    return max((len(r.seed_logs) for r in runs if _uses_seed_band(r, options)), default=0)
 
 
 def _style_rank(style) -> int:
@@ -521,65 +536,29 @@ def _log_rows(run_id: str, log: TrainingLog, options: Options) -> list[dict]:
     return rows
 
 
-# ----------------------------------------------------------------------------------------------- altair
+# ----------------------------------------------------------------------------------------------- files
 
 
-def altair_frame(data: ConvergenceData, options: Options | None = None) -> pd.DataFrame:
-    """Correlation per run and step, with the run's display label and whether the step is its best one."""
-    options = options or Options()
-    rows = []
-    for curves in data.runs:
-        label = run_label(curves, options)
-        for step, value in sorted(curves.training.scores.items()):
-            rows.append({"run": label, "run_id": curves.run_id, "step": step, "correlation": value,
-                         "best": step == curves.training.best_step})
-    return pd.DataFrame(rows, columns=["run", "run_id", "step", "correlation", "best"])
+def export_formats(options: Options) -> tuple[str, ...]:
+    """What a download can be: the interactive chart also saves as a standalone HTML page."""
+    return INTERACTIVE_FORMATS if options.mode == "interactive" else EXPORT_FORMATS
 
 
-def build_altair(data: ConvergenceData, options: Options | None = None):
-    """Correlation curves of many runs in one interactive chart: click a legend entry to highlight a run."""
-    import altair as alt
-
-    options = options or Options()
-    frame = altair_frame(data, options)
-    labels = list(dict.fromkeys(frame["run"]))
-    pick = alt.selection_point(name="run_pick", fields=["run"], bind="legend")  # fixed name: deterministic spec
-    title = _title(data.runs, options)
-    if options.title is True and len(data.runs) != 1:
-        title = f"Correlation during training, {len(data.runs)} runs"
-    chart = (
-        alt.Chart(frame, title=title or "")
-        .mark_line(point=alt.OverlayMarkDef(size=30), strokeWidth=1.6)
-        .encode(
-            x=alt.X("step:Q", title="Step"),
-            y=alt.Y("correlation:Q", title="Correlation"),
-            color=alt.Color("run:N", title="Run", sort=labels,
-                            scale=alt.Scale(domain=labels, range=categorical_colors(max(1, len(labels))))),
-            opacity=alt.condition(pick, alt.value(1.0), alt.value(0.15)),
-            tooltip=["run:N", "step:Q", alt.Tooltip("correlation:Q", format=".4f"), "best:N"],
-        )
-        .add_params(pick)
-        .properties(width=480, height=260)
-    )
-    return chart
-
-
-def altair_bytes(chart, fmt: str, *, scale: float = 2.0) -> bytes:
-    """An Altair chart as png/svg/pdf/html, rendered by vl-convert (no browser needed)."""
-    import vl_convert as vlc
+def export(data: ConvergenceData, options: Options, fmt: str, *, dpi: int = 200) -> bytes:
+    """The figure `build` draws, as file bytes."""
+    from gradiend_st.figures.export import figure_bytes
 
     fmt = fmt.lower()
-    spec = chart.to_json()
-    if fmt == "png":
-        return vlc.vegalite_to_png(spec, scale=scale)
-    if fmt == "svg":
-        return vlc.vegalite_to_svg(spec).encode("utf-8")
-    if fmt == "pdf":
-        return vlc.vegalite_to_pdf(spec)
-    if fmt == "html":
-        return vlc.vegalite_to_html(spec, bundle=True).encode("utf-8")  # bundled: opens offline
-    raise ValueError(f"altair charts export as {', '.join(ALTAIR_FORMATS)}, not {fmt}")
+    if fmt not in export_formats(options):
+        raise ValueError(f"the convergence view in {options.mode} mode exports {', '.join(export_formats(options))}, "
+                         f"not {fmt}")
+    figure = build(data, options)
+    if isinstance(figure, Figure):  # matplotlib modes, and the message when there is nothing to draw
+        return figure_bytes(figure, fmt, dpi=dpi)
+    from gradiend_st.figures import convergence_interactive
+
+    return convergence_interactive.to_bytes(figure, fmt, dpi=dpi)
 
 
-__all__ = ["ALTAIR_FORMATS", "EXPORT_FORMATS", "MARKER", "ConvergenceData", "Options", "RunCurves", "altair_bytes",
-           "altair_frame", "build", "build_altair", "load", "run_label", "series_name", "table"]
+__all__ = ["EXPORT_FORMATS", "INTERACTIVE_FORMATS", "MARKER", "ConvergenceData", "Options", "RunCurves", "build",
+           "export", "export_formats", "load", "run_label", "series_name", "table"]

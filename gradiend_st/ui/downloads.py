@@ -6,12 +6,11 @@ the same `build(data, options)` that drew the screen, so the file is the figure 
 
 from __future__ import annotations
 
-import inspect
 from types import ModuleType
 
 import streamlit as st
 
-from gradiend_st.figures import export
+from gradiend_st.figures import export, registry
 from gradiend_st.ui import state
 
 DPI_CHOICES = (100, 150, 200, 300, 600)
@@ -20,7 +19,7 @@ DETAILS = ("part", "topk", "split", "mode")  # options that name what a file hol
 
 
 def render_download_bar(view: str, module: ModuleType, data, options, run_ids: list[str], *, key: str) -> None:
-    formats = tuple(getattr(module, "EXPORT_FORMATS", export.MATPLOTLIB_FORMATS))
+    formats = registry.export_formats(module, options)
     details = {name: getattr(options, name) for name in DETAILS if getattr(options, name, None) not in (None, "")}
     columns = st.columns(len(formats) + 2, vertical_alignment="bottom")
     if "png" in formats:
@@ -50,13 +49,7 @@ def render_download_bar(view: str, module: ModuleType, data, options, run_ids: l
 
 def _renderer(module: ModuleType, data, options, fmt: str, dpi: int):
     """A zero-argument callable that builds the figure again and turns it into `fmt` bytes."""
-    def render() -> bytes:
-        own_export = getattr(module, "export", None)
-        if callable(own_export):  # e.g. the scatter: plotly via Chromium, else its matplotlib twin
-            kwargs = {"dpi": dpi} if "dpi" in inspect.signature(own_export).parameters else {}
-            return own_export(data, options, fmt, **kwargs)
-        return export.figure_bytes(module.build(data, options), fmt, dpi=dpi)
-    return render
+    return lambda: registry.file_bytes(module, data, options, fmt, dpi=dpi)
 
 
 def table_csv(module: ModuleType, data, options) -> bytes:

@@ -16,18 +16,27 @@ from gradiend_st.ui import state
 MAIN_OPTIONS = ("topk", "part", "value", "percentages", "mode", "split", "color_by", "cluster", "scale", "cmap")
 
 
-def read_once(view: str, options_cls, catalog) -> None:
+def read_runs_once(catalog) -> None:
+    """The link's selection and shown run, once per session: before the sidebar draws its selection from them."""
+    done = st.session_state.setdefault(state.LINKS_READ, set())
+    if "runs" in done:
+        return
+    done.add("runs")
+    runs = [rid for rid in st.query_params.get_all("runs") if rid in catalog.runs]
+    if runs:
+        state.set_selection(runs)
+    run = st.query_params.get("run")
+    if run in catalog.runs:
+        state.put(state.RUN, run)
+
+
+def read_once(view: str, options_cls) -> None:
+    """The link's options for `view`, the first time this session shows that view."""
     done = st.session_state.setdefault(state.LINKS_READ, set())
     if view in done:
         return
     done.add(view)
     params = st.query_params
-    runs = [rid for rid in params.get_all("runs") if rid in catalog.runs]
-    if runs:
-        state.set_selection(runs)
-    run = params.get("run")
-    if run in catalog.runs:
-        state.put(state.RUN, run)
     if params.get("view", view) != view:
         return  # options written by another view's page
     names = {f.name for f in fields(options_cls)}

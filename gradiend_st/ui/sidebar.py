@@ -7,7 +7,7 @@ import streamlit as st
 from gradiend_st import mapping as mp
 from gradiend_st.figures import registry
 from gradiend_st.presets import Preset, PresetError, options_to_dict
-from gradiend_st.ui import caching, sources, state
+from gradiend_st.ui import caching, links, sources, state
 from gradiend_st.ui.options_form import FROM_MAPPING, options_from_values
 
 
@@ -20,6 +20,7 @@ def render_sidebar() -> None:
         sources.render_source_picker(summary)
         if catalog is not None:
             sync_with_catalog(catalog)
+            links.read_runs_once(catalog)  # a shared link's runs, before the selection widget shows them
             st.divider()
             render_selection(catalog)
         st.divider()

@@ -106,7 +106,7 @@ class ViewPage:
         if not self.catalog.runs:
             st.info("No GRADIEND runs in this folder. Open another folder, upload runs or open the demo (sidebar).")
             return False
-        links.read_once(self.view, self.module.Options, self.catalog)
+        links.read_once(self.view, self.module.Options)
         return True
 
     def pick_runs(self) -> None:
@@ -258,6 +258,8 @@ def draw(view: str, module: ModuleType, data, options, data_key: tuple) -> bool:
     built = time.perf_counter()
     if isinstance(shown, bytes):
         st.image(shown, width="content", output_format="PNG", alt=_alt(view, texts))
+    elif is_altair(shown):  # theme=None: the browser draws what vl-convert writes into the downloads
+        st.altair_chart(shown, theme=None, key=f"{view}.altair")
     else:
         st.plotly_chart(shown, theme=None, width="stretch", key=f"{view}.plotly",
                         config={"displaylogo": False, "toImageButtonOptions": {"format": "svg"}})
@@ -269,7 +271,7 @@ def draw(view: str, module: ModuleType, data, options, data_key: tuple) -> bool:
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def _rendered(key: str, _module: ModuleType, _data, _options):  # noqa: ARG001 - `key` is the cache key
-    """(screen PNG, or the plotly figure; the figure's texts). The same data and options draw the same figure,
+    """(screen PNG, or the plotly or Altair figure; the figure's texts). The same data and options draw the same figure,
     so page visits and reruns that change nothing in it (another session's too) reuse it."""
     fig = _module.build(_data, _options)
     texts = figure_texts(fig)
@@ -280,6 +282,10 @@ def _rendered(key: str, _module: ModuleType, _data, _options):  # noqa: ARG001 -
     return fig, texts
 
 
+def is_altair(fig) -> bool:
+    return type(fig).__module__.startswith("altair.")
+
+
 def figure_texts(fig) -> list[str]:
     """Every piece of text in the figure (titles, ticks, legend entries), in drawing order, without repeats."""
     if isinstance(fig, Figure):
@@ -287,6 +293,8 @@ def figure_texts(fig) -> list[str]:
 
         found = [t.get_text() for t in fig.findobj(Text)]
         found += [text for labels in fig.findobj(StampedText) for text in labels.texts]  # heatmap names, numbers
+    elif is_altair(fig):
+        found = list(_spec_texts(fig.to_dict()))
     else:
         layout = fig.layout
         found = [getattr(getattr(layout, "title", None), "text", None) or ""]
@@ -294,6 +302,23 @@ def figure_texts(fig) -> list[str]:
         for axis in ("xaxis", "yaxis"):
             found += list(getattr(getattr(layout, axis, None), "ticktext", None) or [])
     return list(dict.fromkeys(t for t in found if t and t.strip()))
+
+
+def _spec_texts(spec):
+    """Titles and legend entries of a Vega-Lite spec (its "title" texts and the domains of its scales)."""
+    if isinstance(spec, list):
+        for item in spec:
+            yield from _spec_texts(item)
+    elif isinstance(spec, dict):
+        for name, value in spec.items():
+            if name == "title" and isinstance(value, str):
+                yield value
+            elif name == "text" and isinstance(value, str):  # TitleParams
+                yield value
+            elif name == "domain" and isinstance(value, list):
+                yield from (v for v in value if isinstance(v, str))
+            elif name != "datasets":
+                yield from _spec_texts(value)
 
 
 def _alt(view: str, texts: list[str]) -> str:

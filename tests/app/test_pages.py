@@ -99,6 +99,20 @@ def test_convergence_option_change_redraws():
     assert not any(t.startswith("best step") for t in figure_texts(at, "convergence"))
 
 
+def test_interactive_convergence_is_an_altair_chart_with_an_html_download():
+    at = AppTest.from_file(str(APP), default_timeout=90)
+    at.query_params.update({"view": "convergence", "runs": ["he_she", "she_they"], "mode": "interactive"})
+    at.session_state["studio.live"] = False
+    at = open_page(at.run(), "convergence")
+    assert not problems(at), problems(at)
+    charts = at.main.get("vega_lite_chart")
+    assert len(charts) == 1 and not at.main.get("image"), "the browser draws the chart"
+    assert '"run_pick"' in charts[0].proto.spec
+    texts = figure_texts(at, "convergence")
+    assert {"Training convergence of 2 runs", "he_she", "she_they", "Correlation"} <= set(texts)
+    assert main_labels(at) == ["PNG", "PDF", "SVG", "HTML", "CSV"]
+
+
 def test_invalid_option_text_keeps_the_last_value(app):
     at = open_page(app, "venn")
     at.text_input(key="venn.opt.topk.0").set_value("-3").run()
@@ -134,6 +148,7 @@ def test_a_shared_link_opens_the_same_view():
     at = AppTest.from_file(str(APP), default_timeout=90)
     at.query_params.update({"view": "heatmap", "runs": ["he_she", "she_they"], "topk": "0.01", "part": "encoder-weight"})
     at.run()
+    assert at.multiselect(key="sidebar.selection").value == ["he_she", "she_they"], "the sidebar shows the link's runs"
     at = open_page(at, "heatmap")
     assert at.session_state["studio.selection"] == ["he_she", "she_they"]
     assert at.session_state["studio.options"]["heatmap"]["topk"] == 0.01

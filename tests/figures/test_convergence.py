@@ -1,7 +1,6 @@
 import json
 import shutil
 
-import altair as alt
 import matplotlib.colors as mcolors
 import numpy as np
 import pytest
@@ -232,21 +231,3 @@ def test_svg_has_text_literal_labels_and_is_deterministic(catalog, tmp_path):
         assert f">{text}</text>" in svg or f">{text} </text>" in svg, text
     assert svg == figure_bytes(build(local, ["run$_%"], **opts), "svg").decode()
     assert figure_bytes(build(local, ["run$_%"]), "png") == figure_bytes(build(local, ["run$_%"]), "png")
-
-
-def test_altair_overlay_chart_and_exports(catalog):
-    data = cv.load(catalog, ["he_she", "suite_pronouns/he__they"])
-    chart = cv.build_altair(data)
-    assert isinstance(chart, alt.Chart)
-    spec = chart.to_dict()
-    assert spec["params"][0]["bind"] == "legend" and spec["params"][0]["name"] == "run_pick"
-    frame = cv.altair_frame(data)
-    assert set(frame.run) == {"he_she", f"suite_pronouns/he__they {DAGGER}"}
-    assert frame[(frame.run_id == "suite_pronouns/he__they") & frame.best].step.tolist() == [10]
-    svg = cv.altair_bytes(chart, "svg").decode()
-    assert "suite_pronouns/he__they" in svg and "<svg" in svg
-    assert svg == cv.altair_bytes(cv.build_altair(data), "svg").decode()
-    assert cv.altair_bytes(chart, "png")[:8] == b"\x89PNG\r\n\x1a\n"
-    assert b"vega" in cv.altair_bytes(chart, "html").lower()
-    with pytest.raises(ValueError):
-        cv.altair_bytes(chart, "gif")

@@ -1,0 +1,152 @@
+"""The convergence view's interactive mode: many runs' curves in one Altair (Vega-Lite) chart.
+
+The browser draws it: hover a point for its run, series, step and value; click a run in the legend to highlight
+it (shift-click for several); drag or scroll a panel to pan or zoom its steps. The same spec is turned into
+PNG/SVG/PDF/HTML files by vl-convert, without a browser, so a download is the chart on screen.
+Panels, series names, spreads, seed bands and run labels come from the matplotlib view's own helpers, so both
+modes show the same numbers.
+"""
+
+from __future__ import annotations
+
+import re
+
+import altair as alt
+import pandas as pd
+
+from gradiend_st.figures import convergence as cv
+from gradiend_st.figures.style import categorical_colors
+
+FORMATS = ("png", "svg", "pdf", "html")
+SCREEN_DPI = 100  # a chart pixel is a screen pixel; a 200 dpi PNG is drawn at twice that scale
+POINTS_PER_INCH = 72  # figsize (inches, as for matplotlib) -> chart size in Vega's px
+COLUMNS = ["run", "run_id", "panel", "series", "style", "step", "value", "low", "high"]
+
+
+def frame(data: cv.ConvergenceData, options: cv.Options) -> pd.DataFrame:
+    """One row per (run, panel, series, step): the drawn value and, where the options ask for one, its band."""
+    panels = cv._panels(data.runs, options)
+    rows = []
+    for curves in data.runs:
+        label = cv.overlay_label(curves, options)
+        for panel in panels:
+            for curve in cv._curves(curves, panel, options):
+                low, high = curve.band or ({}, {})
+                style = "" if panel == "correlation" else cv._style_name(curve, curves.training, panel, options)
+                rows.extend({"run": label, "run_id": curves.run_id, "panel": panel, "series": curve.name,
+                             "style": style, "step": step, "value": value, "low": low.get(step), "high": high.get(step)}
+                            for step, value in sorted(curve.values.items()))
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def best_steps(data: cv.ConvergenceData, options: cv.Options) -> pd.DataFrame:
+    """Each run's best step and the correlation there (runs without one are left out)."""
+    rows = [{"run": cv.overlay_label(c, options), "step": c.training.best_step, "correlation": c.training.best_correlation}
+            for c in data.runs if c.training.best_step is not None]
+    return pd.DataFrame(rows, columns=["run", "step", "correlation"])
+
+
+def build(data: cv.ConvergenceData, options: cv.Options):
+    """The panels the options ask for, stacked, sharing one run legend and one highlight."""
+    values = frame(data, options)
+    labels = list(dict.fromkeys(cv.overlay_label(c, options) for c in data.runs))
+    colors = alt.Scale(domain=labels, range=categorical_colors(max(1, len(labels))))
+    pick = alt.selection_point(name="run_pick", fields=["run"], bind="legend")  # fixed names: deterministic spec
+    width, height = _panel_size(options, len(values.panel.unique()))
+    panels = [_panel(values[values.panel == panel], panel, i, pick, colors, labels, options, data, width, height)
+              for i, panel in enumerate(dict.fromkeys(values.panel))]
+    title = alt.TitleParams(_title(data, options), anchor="start", fontSize=14, offset=12)
+    chart = alt.vconcat(*panels, title=title).resolve_scale(color="shared", strokeDash="shared")
+    # symbolOpacity: the legend would take the faint opacity of the bands otherwise
+    return chart.configure_legend(orient="bottom", direction="vertical", columns=2, labelLimit=260, symbolOpacity=1).configure_view(stroke="#bbbbbb")
+
+
+def _panel(rows: pd.DataFrame, panel: str, index: int, pick, colors, labels, options, data, width, height):
+    color = alt.Color("run:N", title="Run", sort=labels, scale=colors)
+    highlighted = alt.condition(pick, alt.value(1.0), alt.value(0.12))
+    x = alt.X("step:Q", title="Step")
+    y = alt.Y("value:Q", title=cv.PANEL_YLABELS[panel], scale=alt.Scale(zero=False))
+    tooltip = ["run:N", "series:N", "step:Q", alt.Tooltip("value:Q", format=".4f")]
+    line = alt.Chart(rows).mark_line(strokeWidth=1.6).encode(x=x, y=y, color=color, opacity=highlighted,
+                                                             detail="series:N", tooltip=tooltip)
+    # points as a layer of their own, not the line's overlay: with one, the dash legend's symbols are invisible
+    points = alt.Chart(rows).mark_circle(size=18).encode(x=x, y=y, color=color, opacity=highlighted,
+                                                         tooltip=tooltip)
+    if panel != "correlation":  # colour tells the run, the dash pattern the label (as the matplotlib overlay)
+        styles = sorted(set(rows["style"]), key=_style_rank)
+        line = line.encode(strokeDash=alt.StrokeDash("style:N", title="Line style", sort=styles,
+                                                     scale=alt.Scale(domain=styles),
+                                                     legend=alt.Legend(symbolType="stroke", symbolStrokeWidth=1.6,
+                                                                       symbolSize=300, symbolStrokeColor="#555")))
+    zoom = alt.selection_interval(name=f"zoom_{index}", bind="scales", encodings=["x"])
+    line = line.add_params(zoom) if index else line.add_params(pick, zoom)  # the pick lives in the first panel
+    layers = []
+    banded = rows.dropna(subset=["low", "high"])
+    if not banded.empty:
+        layers.append(alt.Chart(banded).mark_area(opacity=0.18).encode(
+            x=x, y="low:Q", y2="high:Q", color=color, detail="series:N",
+            opacity=alt.condition(pick, alt.value(0.18), alt.value(0.03))))
+    layers += [line, points]
+    best = best_steps(data, options)
+    if options.best_step and not best.empty:
+        layers.append(_best_marks(best, panel, pick, color))
+    title = alt.TitleParams(cv._panel_title(panel, options, cv._panel_seeds(data.runs, options), overlay=True),
+                            anchor="start", fontSize=12)
+    return alt.layer(*layers, title=title).properties(width=width, height=height)
+
+
+def _best_marks(best: pd.DataFrame, panel: str, pick, color):
+    """A dashed rule at each run's best step; on the correlation panel a diamond at its best correlation."""
+    chart = alt.Chart(best)
+    faded = alt.condition(pick, alt.value(0.7), alt.value(0.08))
+    tooltip = ["run:N", alt.Tooltip("step:Q", title="best step"), alt.Tooltip("correlation:Q", format=".4f")]
+    rule = chart.mark_rule(strokeDash=[4, 3], strokeWidth=1).encode(x="step:Q", color=color, opacity=faded,
+                                                                     tooltip=tooltip)
+    if panel != "correlation":
+        return rule
+    diamond = chart.mark_point(shape="diamond", size=90, filled=True, stroke="black", strokeWidth=0.6).encode(
+        x="step:Q", y="correlation:Q", color=color, opacity=alt.condition(pick, alt.value(1.0), alt.value(0.1)),
+        tooltip=tooltip)
+    return alt.layer(rule, diamond)
+
+
+def _style_rank(style: str) -> tuple[int, str]:
+    """Target label first, then the other label, neutral, and classes without a label: the overlay's order."""
+    order = [f"label {key}" for key in cv.LABEL_STYLES]
+    return (order.index(style) if style in order else len(order), style)
+
+
+def _panel_size(options: cv.Options, n_panels: int) -> tuple[int, int]:
+    if options.figsize:  # the whole chart, as for the matplotlib modes; the legend takes about 2 inches
+        width, height = (float(v) * POINTS_PER_INCH for v in options.figsize)
+        return max(200, round(width - 150)), max(90, round(height / max(n_panels, 1) - 50))
+    return 480, 170
+
+
+def _title(data: cv.ConvergenceData, options: cv.Options) -> str:
+    return cv._title(data.runs, options) or ""
+
+
+def to_bytes(chart, fmt: str, *, dpi: int = 200) -> bytes:
+    """The chart as a file, rendered by vl-convert from the spec the browser shows."""
+    import vl_convert as vlc
+
+    fmt = fmt.lower()
+    spec = chart.to_json()
+    if fmt == "png":
+        # vl-convert draws ppi/72 pixels per chart pixel, times scale: dpi / 100 in all
+        return vlc.vegalite_to_png(spec, scale=POINTS_PER_INCH / SCREEN_DPI, ppi=dpi)
+    if fmt == "svg":
+        return _numbered_from_one(vlc.vegalite_to_svg(spec)).encode("utf-8")
+    if fmt == "pdf":  # not byte-identical between calls: the PDF writer picks font subset tags at random
+        return vlc.vegalite_to_pdf(spec)
+    if fmt == "html":
+        return vlc.vegalite_to_html(spec, bundle=True).encode("utf-8")  # bundled: opens offline
+    raise ValueError(f"the interactive convergence chart exports {', '.join(FORMATS)}, not {fmt}")
+
+
+def _numbered_from_one(svg: str) -> str:
+    """Clip-path ids renumbered in order of appearance: vl-convert counts them across the whole process, so the
+    same chart would otherwise give a different file each time."""
+    ids: dict[str, int] = {}
+    return re.sub(r"\bclip(\d+)\b", lambda m: f"clip{ids.setdefault(m.group(1), len(ids) + 1)}", svg)
