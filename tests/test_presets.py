@@ -8,11 +8,11 @@ import sys
 
 import pytest
 
+from gradiend_st.cli import main
 from gradiend_st.demo import DEMO_ROOT
 from gradiend_st.figures import registry
 from gradiend_st.io.discover import discover
 from gradiend_st.mapping import ClassLabel, Mapping, RunLabel
-from gradiend_st.cli import main
 from gradiend_st.presets import Preset, PresetError, as_code, options_to_dict, render_figure, runs_for
 
 MAGIC = {"png": b"\x89PNG\r\n\x1a\n", "pdf": b"%PDF", "svg": b"<?xml"}
