@@ -56,7 +56,8 @@ def build(data: cv.ConvergenceData, options: cv.Options):
     panels = [_panel(values[values.panel == panel], panel, i, pick, colors, labels, options, data, width, height)
               for i, panel in enumerate(dict.fromkeys(values.panel))]
     title = alt.TitleParams(_title(data, options), anchor="start", fontSize=14, offset=12)
-    chart = alt.vconcat(*panels, title=title).resolve_scale(color="shared", strokeDash="shared")
+    chart = alt.vconcat(*panels, title=title, padding={"left": 5, "top": 5, "right": 16, "bottom": 5})
+    chart = chart.resolve_scale(color="shared", strokeDash="shared")  # one legend each, below the panels
     # symbolOpacity: the legend would take the faint opacity of the bands otherwise
     return chart.configure_legend(orient="bottom", direction="vertical", columns=2, labelLimit=260, symbolOpacity=1).configure_view(stroke="#bbbbbb")
 
@@ -120,7 +121,7 @@ def _panel_size(options: cv.Options, n_panels: int) -> tuple[int, int]:
     if options.figsize:  # the whole chart, as for the matplotlib modes; the legend takes about 2 inches
         width, height = (float(v) * POINTS_PER_INCH for v in options.figsize)
         return max(200, round(width - 150)), max(90, round(height / max(n_panels, 1) - 50))
-    return 480, 170
+    return 420, 170
 
 
 def _title(data: cv.ConvergenceData, options: cv.Options) -> str:
