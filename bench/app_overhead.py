@@ -6,7 +6,8 @@
 2. With that folder opened (GRADIEND_ST_ROOT): every page switch, first visit and again; a label edit in the
    runs grid, on the Runs page and on the Convergence page; then each view's first visit from new sessions that
    each select 10 other runs (a new figure each time, in a server that has drawn one of its kind before).
-3. On the bundled demo: a label edit on every view page (the re-draw after a mapping change).
+3. On the bundled demo: a label edit on every view page (the re-draw after a mapping change), and on the
+   Convergence page in interactive mode (the Altair chart).
 Times are median round trips from sending the rerun to Streamlit's `script_finished`, over --repeat tries.
 """
 
@@ -128,6 +129,11 @@ def main() -> None:
     demo = with_server(None, lambda port: measure_app(port, (), VIEWS, "he_she", args.repeat,
                                                       "runs=he_she&runs=she_they&runs=he_it"))
     rows += [(f"demo: {name}", seconds) for name, seconds in demo.items() if name.startswith("label edit")]
+    interactive = with_server(None, lambda port: measure_app(
+        port, (), ("convergence",), "he_she", args.repeat,
+        "view=convergence&mode=interactive&runs=he_she&runs=she_they&runs=he_it"))
+    rows += [(f"demo: {name} (interactive mode, 3 runs)", seconds) for name, seconds in interactive.items()
+             if name.startswith("label edit")]
     print("| step | seconds |\n|---|---|")
     for name, seconds in rows:
         print(f"| {name} | {seconds:.2f} |")

@@ -258,8 +258,8 @@ def draw(view: str, module: ModuleType, data, options, data_key: tuple) -> bool:
     built = time.perf_counter()
     if isinstance(shown, bytes):
         st.image(shown, width="content", output_format="PNG", alt=_alt(view, texts))
-    elif is_altair(shown):  # theme=None: the browser draws what vl-convert writes into the downloads
-        st.altair_chart(shown, theme=None, key=f"{view}.altair")
+    elif isinstance(shown, dict):  # a Vega-Lite spec; theme=None: the browser draws what vl-convert exports
+        st.vega_lite_chart(shown, theme=None, key=f"{view}.vega")
     else:
         st.plotly_chart(shown, theme=None, width="stretch", key=f"{view}.plotly",
                         config={"displaylogo": False, "toImageButtonOptions": {"format": "svg"}})
@@ -271,9 +271,11 @@ def draw(view: str, module: ModuleType, data, options, data_key: tuple) -> bool:
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def _rendered(key: str, _module: ModuleType, _data, _options):  # noqa: ARG001 - `key` is the cache key
-    """(screen PNG, or the plotly or Altair figure; the figure's texts). The same data and options draw the same figure,
+    """(screen PNG, the plotly figure or the Altair chart's spec; the figure's texts). The same data and options draw the same figure,
     so page visits and reruns that change nothing in it (another session's too) reuse it."""
     fig = _module.build(_data, _options)
+    if is_altair(fig):  # as its spec, made once (st.altair_chart would validate it again on every run: ~0.13 s)
+        fig = fig.to_dict(validate=False)
     texts = figure_texts(fig)
     if isinstance(fig, Figure):
         png = export.screen_png(fig)
@@ -293,8 +295,8 @@ def figure_texts(fig) -> list[str]:
 
         found = [t.get_text() for t in fig.findobj(Text)]
         found += [text for labels in fig.findobj(StampedText) for text in labels.texts]  # heatmap names, numbers
-    elif is_altair(fig):
-        found = list(_spec_texts(fig.to_dict()))
+    elif isinstance(fig, dict):  # a Vega-Lite spec
+        found = list(_spec_texts(fig))
     else:
         layout = fig.layout
         found = [getattr(getattr(layout, "title", None), "text", None) or ""]
