@@ -3,8 +3,8 @@
 The browser draws it: hover a point for its run, series, step and value; click a run in the legend to highlight
 it (shift-click for several); drag or scroll a panel to pan or zoom its steps. The same spec is turned into
 PNG/SVG/PDF/HTML files by vl-convert, without a browser, so a download is the chart on screen.
-Panels, series names, spreads, seed bands and run labels come from the matplotlib view's own helpers, so both
-modes show the same numbers.
+Panels, series names, spreads, seed bands, titles and run labels come from the matplotlib view's own helpers
+(`convergence._panels`, `_curves`, ...), so both modes show the same numbers under the same names.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from gradiend_st.figures import convergence as cv
 from gradiend_st.figures.style import categorical_colors
 
 FORMATS = ("png", "svg", "pdf", "html")
-SCREEN_DPI = 100  # a chart pixel is a screen pixel; a 200 dpi PNG is drawn at twice that scale
-POINTS_PER_INCH = 72  # figsize (inches, as for matplotlib) -> chart size in Vega's px
+SCREEN_DPI = 100  # chart pixels per inch of figsize, as the matplotlib modes on screen; a 200 dpi PNG doubles them
+VL_CONVERT_PPI = 72  # vl-convert draws ppi / 72 pixels per chart pixel
 PICK = "run_pick"  # the legend selection; fixed names keep the spec deterministic
 COLUMNS = ["run", "run_id", "panel", "series", "style", "step", "value", "low", "high"]
 
@@ -60,7 +60,7 @@ def build(data: cv.ConvergenceData, options: cv.Options):
               for i, panel in enumerate(dict.fromkeys(values.panel))]
     # Everything passed to the constructor: each chained call (.resolve_scale, .configure_*) deep-copies the chart
     return alt.vconcat(
-        *panels, title=alt.TitleParams(_title(data, options), anchor="start", fontSize=14, offset=12),
+        *panels, title=alt.TitleParams(cv._title(data.runs, options) or "", anchor="start", fontSize=14, offset=12),
         padding={"left": 5, "top": 5, "right": 16, "bottom": 5},
         resolve=alt.Resolve(scale=alt.ScaleResolveMap(color="shared", strokeDash="shared")),  # one legend each
         # symbolOpacity: the legend would take the faint opacity of the bands otherwise
@@ -125,14 +125,12 @@ def _style_rank(style: str) -> tuple[int, str]:
 
 
 def _panel_size(options: cv.Options, n_panels: int) -> tuple[int, int]:
-    if options.figsize:  # the whole chart, as for the matplotlib modes; the legend takes about 2 inches
-        width, height = (float(v) * POINTS_PER_INCH for v in options.figsize)
-        return max(200, round(width - 150)), max(90, round(height / max(n_panels, 1) - 50))
+    """Width and height of one panel: figsize (inches, the whole chart as in the matplotlib modes) less the axis
+    labels beside the panels, the title and the legends below them, and each panel's title and step axis."""
+    if options.figsize:
+        width, height = (float(v) * SCREEN_DPI for v in options.figsize)
+        return max(200, round(width - 70)), max(80, round((height - 110) / max(n_panels, 1) - 55))
     return 420, 170
-
-
-def _title(data: cv.ConvergenceData, options: cv.Options) -> str:
-    return cv._title(data.runs, options) or ""
 
 
 def to_bytes(chart, fmt: str, *, dpi: int = 200) -> bytes:
@@ -142,8 +140,8 @@ def to_bytes(chart, fmt: str, *, dpi: int = 200) -> bytes:
     fmt = fmt.lower()
     spec = chart.to_json()
     if fmt == "png":
-        # vl-convert draws ppi/72 pixels per chart pixel, times scale: dpi / 100 in all
-        return vlc.vegalite_to_png(spec, scale=POINTS_PER_INCH / SCREEN_DPI, ppi=dpi)
+        # ppi / 72 pixels per chart pixel, times scale: dpi / 100 in all (ppi also goes into the file's metadata)
+        return vlc.vegalite_to_png(spec, scale=VL_CONVERT_PPI / SCREEN_DPI, ppi=dpi)
     if fmt == "svg":
         return _numbered_from_one(vlc.vegalite_to_svg(spec)).encode("utf-8")
     if fmt == "pdf":  # not byte-identical between calls: the PDF writer picks font subset tags at random

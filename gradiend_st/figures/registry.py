@@ -3,7 +3,8 @@
 Every view module `gradiend_st.figures.<name>` provides:
 - `Options`: a dataclass with GRADIEND's parameter names and JSON-friendly defaults;
 - `load(catalog, run_ids, options) -> data`: reads what the view needs (the expensive part, cached by callers);
-- `build(data, options) -> figure`: a matplotlib `Figure` or a plotly figure, the one shown and exported;
+- `build(data, options) -> figure`: a matplotlib `Figure`, a plotly figure or an Altair chart, the one shown and
+  exported;
 - `table(data, options) -> pandas.DataFrame`: the numbers behind the figure, for the CSV download;
 - `EXPORT_FORMATS`: the download formats it offers, e.g. ("png", "pdf", "svg");
 and optionally `export_formats(options)` when the formats depend on the options, and `export(data, options, fmt)`

@@ -17,13 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
+import matplotlib as mpl
 import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.text import Text
-from matplotlib.transforms import Bbox, IdentityTransform
+from matplotlib.transforms import Bbox, IdentityTransform, ScaledTranslation
 
 PAD = 2  # pixels around each cached image, so antialiased edges are not cut
 BLANK = (255, 255, 255, 0)  # a new Agg canvas: transparent white
@@ -96,6 +97,16 @@ class StampedText(Artist):
         if not isinstance(renderer, RendererAgg):
             return Bbox.union([label.get_window_extent(renderer) for label in self.as_text_objects()])
         return Bbox.union([stamp.box.translated(x, y) for (x, y), stamp in self._stamps(renderer.dpi)])
+
+
+def names_left_of(ax, ys, names: list[str], fontsize: float, *, gid: str) -> StampedText:
+    """`names` where y tick labels go (right-aligned at the axes' left edge, matplotlib's tick-label pad away, at
+    data heights `ys`), as one stamped artist: a Tick costs ~1.5 ms to build and measure, on every re-draw."""
+    left = -mpl.rcParams["ytick.major.pad"] / 72  # points -> inches
+    shift = ScaledTranslation(left, 0, ax.get_figure(root=False).dpi_scale_trans)
+    return ax.add_artist(StampedText(
+        ax, np.column_stack([np.zeros(len(names)), ys]), names, "black", fontsize, in_layout=True, gid=gid,
+        placement=Placement(ha="right", va="center_baseline"), transform=ax.get_yaxis_transform() + shift))
 
 
 def _text(x: float, y: float, text: str, color: str, font: FontProperties, placement: Placement) -> Text:

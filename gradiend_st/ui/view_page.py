@@ -259,7 +259,7 @@ def draw(view: str, module: ModuleType, data, options, data_key: tuple) -> bool:
     if isinstance(shown, bytes):
         st.image(shown, width="content", output_format="PNG", alt=_alt(view, texts))
     elif isinstance(shown, dict):  # a Vega-Lite spec; theme=None: the browser draws what vl-convert exports
-        st.vega_lite_chart(shown, theme=None, key=f"{view}.vega")
+        st.vega_lite_chart(shown, theme=None, key=f"{view}.vega", alt=_alt(view, texts))
     else:
         st.plotly_chart(shown, theme=None, width="stretch", key=f"{view}.plotly",
                         config={"displaylogo": False, "toImageButtonOptions": {"format": "svg"}})
@@ -271,10 +271,10 @@ def draw(view: str, module: ModuleType, data, options, data_key: tuple) -> bool:
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def _rendered(key: str, _module: ModuleType, _data, _options):  # noqa: ARG001 - `key` is the cache key
-    """(screen PNG, the plotly figure or the Altair chart's spec; the figure's texts). The same data and options draw the same figure,
-    so page visits and reruns that change nothing in it (another session's too) reuse it."""
+    """(screen PNG, the plotly figure or the Altair chart's spec; the figure's texts). The same data and options
+    draw the same figure, so page visits and reruns that change nothing in it (another session's too) reuse it."""
     fig = _module.build(_data, _options)
-    if is_altair(fig):  # as its spec, made once (st.altair_chart would validate it again on every run: ~0.13 s)
+    if _is_altair(fig):  # as its spec, made once (st.altair_chart would validate it again on every run: ~0.13 s)
         fig = fig.to_dict(validate=False)
     texts = figure_texts(fig)
     if isinstance(fig, Figure):
@@ -284,7 +284,7 @@ def _rendered(key: str, _module: ModuleType, _data, _options):  # noqa: ARG001 -
     return fig, texts
 
 
-def is_altair(fig) -> bool:
+def _is_altair(fig) -> bool:
     return type(fig).__module__.startswith("altair.")
 
 

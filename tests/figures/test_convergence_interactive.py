@@ -119,3 +119,10 @@ def test_nothing_to_draw_is_the_usual_message(catalog):
                                  plot_correlation=False)
     assert isinstance(chart, Figure)
     assert any("Nothing to draw" in t.get_text() for t in chart.axes[0].texts)
+
+
+def test_figsize_is_the_whole_chart_as_in_the_matplotlib_modes(catalog):
+    opts = cv.Options(mode="interactive", figsize=[6.0, 4.0])
+    data = cv.load(catalog, RUNS, opts)
+    width, height = png_size(cv.export(data, opts, "png", dpi=100))
+    assert 0.9 * 600 <= width <= 1.1 * 600 and 0.9 * 400 <= height <= 1.1 * 400, (width, height)

@@ -145,12 +145,19 @@ def test_region_spots_cover_every_region():
         assert all(spot.depth > 0 for spot in spots.values())
 
 
+def bar_lengths(ax, gid: str) -> list[float]:
+    """The drawn bars' lengths (heights, or widths of horizontal bars), in drawing order: one collection per chart."""
+    (bars,) = [c for c in ax.collections if c.get_gid() == gid]
+    along = 0 if gid == "upset-sizes" else 1
+    return [float(path.vertices[:, along].max()) for path in bars.get_paths()]
+
+
 def test_upset_for_seven_runs(all_runs, statuses, catalog):
     ids = catalog.ids()[:7]
     data = venn_data(all_runs, statuses, "decoder-weight|100", ids)
     fig = venn.build(data, venn.Options(topk=100))
     bars_ax = next(a for a in fig.axes if a.get_label() == "intersections")
-    heights = [int(round(p.get_height())) for p in bars_ax.patches]
+    heights = [int(round(h)) for h in bar_lengths(bars_ax, "upset-bars")]
     regions = compare_topk(catalog, ids, "decoder-weight", 100).regions()
     non_empty = [r for r in regions if r["count"]]
     assert heights == sorted((r["count"] for r in non_empty), reverse=True)
@@ -162,6 +169,8 @@ def test_upset_for_seven_runs(all_runs, statuses, catalog):
     matrix_ax = next(a for a in fig.axes if a.get_label() == "matrix")
     ranked, _ = venn.upset_bars(data, venn.Options())
     grid, members = matrix_ax.collections[0], matrix_ax.collections[2]  # grey grid, lines, member dots
+    (bands,) = [c for c in matrix_ax.collections if c.get_gid() == "upset-bands"]
+    assert len(bands.get_paths()) == 4, "every other row banded"
     assert len(grid.get_offsets()) == len(ranked) * 7
     dots = {}
     for x, y in members.get_offsets():
@@ -172,7 +181,8 @@ def test_upset_for_seven_runs(all_runs, statuses, catalog):
         assert sorted(dots[column]) == rows
         assert lines[column][:, 1].tolist() == [rows[0], rows[-1]]
     sizes_ax = next(a for a in fig.axes if a.get_label() == "set sizes")
-    assert [p.get_width() for p in sizes_ax.patches] == [100] * 7
+    assert bar_lengths(sizes_ax, "upset-sizes") == [100] * 7
+    assert sizes_ax.get_xlim()[1] == 0 and bars_ax.get_ylim()[0] == 0, "bars stand on their axis, as with ax.bar"
 
 
 def test_upset_says_when_it_shows_fewer_bars(all_runs, statuses, catalog):
@@ -180,9 +190,9 @@ def test_upset_says_when_it_shows_fewer_bars(all_runs, statuses, catalog):
     fig = venn.build(data, venn.Options(max_intersections=5))
     bars_ax = next(a for a in fig.axes if a.get_label() == "intersections")
     total = sum(1 for r in data.regions if r["count"])
-    assert len(bars_ax.patches) == 5
+    assert len(bar_lengths(bars_ax, "upset-bars")) == 5
     assert f"showing the 5 largest of {total} non-empty intersections" in fig.get_suptitle()
-    assert np.all(np.diff([p.get_height() for p in bars_ax.patches]) <= 0)
+    assert np.all(np.diff(bar_lengths(bars_ax, "upset-bars")) <= 0)
 
 
 @pytest.mark.parametrize("renamed", [False, True])
@@ -197,9 +207,10 @@ def test_upset_layout_keeps_names_counts_and_title_apart(all_runs, statuses, cat
     renderer = fig.canvas.get_renderer()
     axes = {ax.get_label(): ax for ax in fig.axes}
     matrix, sizes, bars = (axes[k].get_window_extent(renderer) for k in ("matrix", "set sizes", "intersections"))
-    names = [t.get_window_extent(renderer) for t in axes["matrix"].get_yticklabels() if t.get_text()]
-    assert len(names) == len(ids)
-    assert all(sizes.x1 < box.x0 and box.x1 < matrix.x0 for box in names)
+    (names,) = [a for a in axes["matrix"].findobj(StampedText) if a.get_gid() == "upset-names"]
+    assert all(text.startswith((labels or {}).get(rid, rid)) for text, rid in zip(names.texts, ids, strict=True))
+    box = names.get_window_extent(renderer)
+    assert sizes.x1 < box.x0 and box.x1 < matrix.x0
     counts = [a.get_window_extent(renderer) for a in axes["intersections"].findobj(StampedText)]
     title = fig._suptitle.get_window_extent(renderer)
     assert all(title.y0 > box.y1 for box in [*counts, bars])
