@@ -150,6 +150,31 @@ def test_downloads_are_real_files(page, server, view, formats):
     assert page.locator('[data-testid="stException"]').count() == 0
 
 
+def test_interactive_convergence_highlights_from_the_legend_and_downloads(page, server, artifacts):
+    open_page(page, server, "convergence?runs=he_she&runs=she_they&runs=suite_pronouns/he__they&mode=interactive")
+    chart = page.locator('[data-testid="stVegaLiteChart"]').first
+    chart.locator("canvas, svg").first.wait_for(timeout=20000)
+    chart.scroll_into_view_if_needed()
+    before = chart.screenshot()
+    box = chart.bounding_box()
+    page.mouse.click(box["x"] + 80, box["y"] + box["height"] - 32)  # a run in the legend below the panels
+    time.sleep(1.0)
+    after = chart.screenshot(path=str(artifacts / "convergence_interactive_picked.png"))
+    assert after != before, "picking a run in the legend fades the others"
+    for fmt in ("html", "png"):
+        button = page.locator('[data-testid="stDownloadButton"] button', has_text=fmt.upper()).first
+        with page.expect_download(timeout=60000) as info:
+            button.click()
+        data = open(info.value.path(), "rb").read()
+        assert info.value.suggested_filename == f"convergence_3runs_mode-interactive.{fmt}"
+        if fmt == "html":
+            marked = ("suite_pronouns/he__they \u2020".encode(), b"suite_pronouns/he__they \\u2020")  # raw, escaped
+            assert b"run_pick" in data and any(label in data for label in marked)
+        else:
+            assert data.startswith(MAGIC["png"]) and len(data) > 20000
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
 def test_zip_upload_opens_the_runs(page, server, tmp_path, artifacts):
     archive = tmp_path / "my_runs.zip"
     with zipfile.ZipFile(archive, "w") as zf:
