@@ -7,14 +7,13 @@ Every view module `gradiend_st.figures.<name>` provides:
   exported;
 - `table(data, options) -> pandas.DataFrame`: the numbers behind the figure, for the CSV download;
 - `EXPORT_FORMATS`: the download formats it offers, e.g. ("png", "pdf", "svg");
-and optionally `export_formats(options)` when the formats depend on the options, and `export(data, options, fmt)`
+and optionally `export_formats(options)` when the formats depend on the options, and `export(data, options, fmt, dpi=...)`
 when its files are not simply `build(...)` through `export.figure_bytes` (the plotly scatter, Altair charts).
 """
 
 from __future__ import annotations
 
 import importlib
-import inspect
 from dataclasses import fields
 from types import ModuleType
 
@@ -46,6 +45,5 @@ def file_bytes(module: ModuleType, data, options, fmt: str, *, dpi: int = 200) -
 
     own_export = getattr(module, "export", None)
     if callable(own_export):
-        takes_dpi = "dpi" in inspect.signature(own_export).parameters
-        return own_export(data, options, fmt, **({"dpi": dpi} if takes_dpi else {}))
+        return own_export(data, options, fmt, dpi=dpi)
     return figure_bytes(module.build(data, options), fmt, dpi=dpi)

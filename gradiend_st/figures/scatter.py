@@ -385,12 +385,12 @@ def build_static(data: ScatterData, options: Options) -> Figure:
     return fig
 
 
-def export(data: ScatterData, options: Options, fmt: str) -> bytes:
+def export(data: ScatterData, options: Options, fmt: str, *, dpi: int = 200) -> bytes:
     """File bytes: HTML from plotly; PNG/PDF/SVG from plotly via Chromium, else from the matplotlib twin."""
     fmt = fmt.lower()
     if fmt == "html":
         return figure_bytes(build(data, options), "html")
     try:
-        return figure_bytes(build(data, options), fmt)
+        return figure_bytes(build(data, options), fmt, dpi=dpi)
     except ExportUnavailable:
-        return figure_bytes(build_static(data, options), fmt)
+        return figure_bytes(build_static(data, options), fmt, dpi=dpi)

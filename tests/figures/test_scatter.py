@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+import struct
 
 import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-from gradiend_st.figures import export, scatter
+from gradiend_st.figures import export, registry, scatter
 from gradiend_st.io.discover import discover
 from tests.builders import write_run
 
@@ -124,6 +125,22 @@ def test_html_export_is_standalone_and_safe(hostile):
 def test_png_export_through_kaleido(he_they):
     png = export.figure_bytes(scatter.build(he_they, scatter.Options(max_points=40)), "png")
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+
+
+def png_width(png: bytes) -> int:
+    return struct.unpack(">I", png[16:20])[0]
+
+
+@pytest.mark.parametrize("chromium", [True, False], ids=["kaleido", "matplotlib-twin"])
+def test_png_download_follows_the_chosen_dpi(he_they, monkeypatch, chromium):
+    """The download bar's DPI choice reaches the scatter's PNG, whichever renderer makes it."""
+    if chromium and export.chromium_path() is None:
+        pytest.skip("no Chromium for kaleido")
+    if not chromium:
+        monkeypatch.setattr(export, "chromium_path", lambda: None)
+    options = scatter.Options(max_points=40)
+    low, high = (png_width(registry.file_bytes(scatter, he_they, options, "png", dpi=dpi)) for dpi in (100, 300))
+    assert high / low == pytest.approx(3, rel=0.05)
 
 
 def test_static_twin_has_the_same_points_and_legend_outside(he_they):
