@@ -7,8 +7,9 @@ Every view module `gradiend_st.figures.<name>` provides:
   exported;
 - `table(data, options) -> pandas.DataFrame`: the numbers behind the figure, for the CSV download;
 - `EXPORT_FORMATS`: the download formats it offers, e.g. ("png", "pdf", "svg");
-and optionally `export_formats(options)` when the formats depend on the options, and `export(data, options, fmt, dpi=...)`
-when its files are not simply `build(...)` through `export.figure_bytes` (the plotly scatter, Altair charts).
+and optionally `export_formats(options)` when the formats depend on the options, and
+`export(data, options, fmt, dpi=...)` when its files are not simply `build(...)` through `export.figure_bytes`
+(the plotly scatter, Altair charts).
 """
 
 from __future__ import annotations

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import re
-import struct
 
 import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from PIL import Image
 
 from gradiend_st.figures import export, registry, scatter
 from gradiend_st.io.discover import discover
@@ -127,10 +128,6 @@ def test_png_export_through_kaleido(he_they):
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
 
 
-def png_width(png: bytes) -> int:
-    return struct.unpack(">I", png[16:20])[0]
-
-
 @pytest.mark.parametrize("chromium", [True, False], ids=["kaleido", "matplotlib-twin"])
 def test_png_download_follows_the_chosen_dpi(he_they, monkeypatch, chromium):
     """The download bar's DPI choice reaches the scatter's PNG, whichever renderer makes it."""
@@ -139,7 +136,8 @@ def test_png_download_follows_the_chosen_dpi(he_they, monkeypatch, chromium):
     if not chromium:
         monkeypatch.setattr(export, "chromium_path", lambda: None)
     options = scatter.Options(max_points=40)
-    low, high = (png_width(registry.file_bytes(scatter, he_they, options, "png", dpi=dpi)) for dpi in (100, 300))
+    low, high = (Image.open(io.BytesIO(registry.file_bytes(scatter, he_they, options, "png", dpi=dpi))).width
+                 for dpi in (100, 300))
     assert high / low == pytest.approx(3, rel=0.05)
 
 
