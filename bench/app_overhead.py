@@ -26,7 +26,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import load_sessions as client  # noqa: E402  (the websocket client shared with the load test)
 
-VIEWS = ("convergence", "distributions", "scatter", "heatmap", "venn")
+from gradiend_st.views.registry import VIEW_NAMES  # noqa: E402
+
+VIEWS = VIEW_NAMES  # every view page, from the registry
 
 
 def many_runs(target: Path, count: int) -> Path:

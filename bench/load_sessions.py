@@ -25,8 +25,10 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from gradiend_st.views.registry import VIEW_NAMES
+
 REPO = Path(__file__).resolve().parent.parent
-PAGES = ("heatmap", "venn", "convergence", "distributions", "scatter", "")
+PAGES = (*VIEW_NAMES, "")  # every view page (from the registry) and the Runs page
 MARK = re.compile(rb"Session (\d+) r\d+")
 
 

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from gradiend_st.analysis.comparison import compare_topk
 from gradiend_st.analysis.topk import parse_topk
-from gradiend_st.figures import export, registry
+from gradiend_st.figures import export
 from gradiend_st.io.discover import discover
+from gradiend_st.views import registry
 
 RELABELS = 5  # label changes timed; the median is reported (one draw varies by ~0.1 s on a shared machine)
 
@@ -35,15 +36,15 @@ if args.no_figure:
     if args.view == "venn":
         payload["regions"] = result.regions()
 else:  # the app's path: load the view's data once, draw it, export it
-    module = registry.view_module(args.view)
-    options = registry.options_from_dict(args.view, {"topk": args.topk, "part": args.part})
-    data = module.load(catalog, args.runs, options)
+    view = registry.get(args.view)
+    options = registry.options_from_dict(view, {"topk": args.topk, "part": args.part})
+    data = view.load(catalog, args.runs, options)
     payload = {"runs": data.runs}
     if args.view == "venn":
         payload["regions"] = data.regions
     else:
         payload["intersection_counts"] = data.counts.tolist()
-    figure = module.build(data, options)
+    figure = view.build(data, options)
     png = export.screen_png(figure)
     if args.png:
         args.png.write_bytes(png)
@@ -52,9 +53,9 @@ else:  # the app's path: load the view's data once, draw it, export it
             seconds = []
             for attempt in range(RELABELS):
                 relabel = registry.options_from_dict(
-                    args.view, {"topk": args.topk, "part": args.part, "run_labels": labels_for(attempt)})
+                    view, {"topk": args.topk, "part": args.part, "run_labels": labels_for(attempt)})
                 start = time.perf_counter()
-                export.screen_png(module.build(data, relabel))
+                export.screen_png(view.build(data, relabel))
                 seconds.append(time.perf_counter() - start)
             return statistics.median(seconds)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from gradiend_st import __version__
 from gradiend_st.analysis.topk import PARTS, parse_topk
-from gradiend_st.figures.registry import VIEWS
+from gradiend_st.views.registry import VIEW_NAMES
 
 _TEMP_FOLDERS: list[tempfile.TemporaryDirectory] = []
 
@@ -89,8 +89,10 @@ def _parser() -> argparse.ArgumentParser:
     pack.set_defaults(handler=cmd_pack)
     render = sub.add_parser("render", parents=[common], help="draw one view to a file (as the app does; --preset from it)")
     render.add_argument("root")
-    render.add_argument("--view", required=True, choices=VIEWS)
+    render.add_argument("--view", required=True, choices=VIEW_NAMES)
     render.add_argument("--runs", nargs="+", metavar="ID", help="default: the preset's selection/run, else the app's")
+    render.add_argument("--allow-missing", action="store_true",
+                        help="draw the other runs when some are not there or cannot be read (the app's behaviour)")
     render.add_argument("--preset", type=Path, help="a preset saved in the app (labels, groups, colours, options)")
     render.add_argument("--format", choices=("png", "pdf", "svg", "html"), help="default: from -o's suffix, else png")
     render.add_argument("--dpi", type=int, default=200, help="PNG resolution (default 200)")
@@ -220,7 +222,8 @@ def cmd_pack(args) -> int:
 
 
 def cmd_render(args) -> int:
-    from gradiend_st.presets import Preset, PresetError, render_figure
+    from gradiend_st.pipeline import render
+    from gradiend_st.presets import Preset, PresetError
 
     fmt = args.format or args.output.suffix.lstrip(".").lower() or "png"
     if fmt not in ("png", "pdf", "svg", "html"):
@@ -235,7 +238,10 @@ def cmd_render(args) -> int:
             raise CliError(f"{args.preset}: cannot read the preset ({exc.strerror or exc})") from None
         except PresetError as exc:
             raise CliError(f"{args.preset}: {exc}") from None
-    data = render_figure(_catalog(args), args.view, run_ids=args.runs, preset=preset, fmt=fmt, dpi=args.dpi)
+    data, notes = render(_catalog(args), args.view, run_ids=args.runs, preset=preset, fmt=fmt, dpi=args.dpi,
+                         allow_missing=args.allow_missing)
+    for note in notes:
+        print(f"gradiend-st: {note}", file=sys.stderr)
     args.output.write_bytes(data)  # render output may replace an earlier rendering
     print(f"{args.output} ({fmt}, {len(data):,} bytes)")
     return 0

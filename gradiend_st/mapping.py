@@ -5,7 +5,9 @@ Two tables, as the user edits them:
 - classes: a label as it appears in the data (class id `he`, transition `he -> she`, legend label
   `Neutral: Training masked`) -> display name, legend group, colour, order.
 
-A mapping never fails on labels a run lacks: rows that match nothing are simply unused. `to_options` turns the
+A mapping never fails on labels a run lacks: rows that match nothing are simply unused. Every row gets its colour
+once, when it is added (the next unused palette colour, in order of first appearance), so a class, legend group or
+run has the same colour in every view, after a reload and in a preset; the grids edit it. `to_options` turns the
 mapping into each view's own Options fields (GRADIEND's names: `label_name_mapping`, `class_label_mapping`,
 `legend_group_mapping`, `colors`, `row_label_mapping`, `label_mapping`, `pretty_groups`, ...), touching only fields
 the view's Options actually has. No Streamlit here.
@@ -21,9 +23,15 @@ from dataclasses import asdict, dataclass, field, fields, replace
 import matplotlib.colors as mcolors
 import pandas as pd
 
+from gradiend_st.palettes import next_color
+
+# Options fields the mapping fills (to_options); forms do not show them and presets keep them in the mapping.
+MAPPED_FIELDS = frozenset({"label_name_mapping", "class_label_mapping", "legend_name_mapping", "legend_group_mapping",
+                           "colors", "run_colors", "paired_legend_labels", "violin_order", "run_labels",
+                           "row_label_mapping", "column_label_mapping", "label_mapping", "pretty_groups",
+                           "hover_cols"})
 CLASS_COLUMNS = ("label", "display", "group", "color", "order")
 RUN_COLUMNS = ("run", "display", "group", "color")
-RUN_COLOR_VIEWS = {"venn"}  # views whose `colors` option colours runs, not classes
 NEUTRAL_LABELS = ("neutral",)
 
 
@@ -139,20 +147,28 @@ def default_mapping(catalog, run_ids: list[str] | None = None) -> Mapping:
 
 
 def merge(mapping: Mapping, catalog, run_ids: list[str] | None = None, extra_labels: list[str] = ()) -> Mapping:
-    """`mapping` plus rows for runs and labels it does not have yet (edits kept; rows for absent labels kept too)."""
+    """`mapping` plus rows for runs and labels it does not have yet (edits kept; rows for absent labels kept too).
+
+    A new row gets the next palette colour not used by a row of its table, so colours follow first appearance and
+    never change once given (runs and classes added later take the colours after them).
+    """
     ids = run_ids if run_ids is not None else list(catalog.runs)
-    known_runs = {r.run for r in mapping.runs}
-    runs = list(mapping.runs) + [RunLabel(rid) for rid in ids if rid not in known_runs]
+    runs = list(mapping.runs)
+    known_runs = {r.run for r in runs}
+    for rid in ids:
+        if rid not in known_runs:
+            runs.append(RunLabel(rid, color=next_color([r.color for r in runs if r.color])))
+            known_runs.add(rid)
     labels: list[str] = []
     for rid in ids:
         run = catalog.runs.get(rid)
         labels.extend(run.classes if run else ())
     labels.extend(extra_labels)
-    known = {c.label for c in mapping.classes}
     classes = list(mapping.classes)
+    known = {c.label for c in classes}
     for label in dict.fromkeys(labels):
         if label and label not in known:
-            classes.append(ClassLabel(label))
+            classes.append(ClassLabel(label, color=next_color([c.color for c in classes if c.color])))
             known.add(label)
     return Mapping(runs=runs, classes=classes)
 
@@ -201,9 +217,12 @@ def clean_color(value: object) -> str:
 # ------------------------------------------------------------------------------------------ per-view options
 
 
-def to_options(view: str, options, mapping: Mapping, run_ids: list[str], *, escape_html: bool = False,
-               label_values: dict[str, str] | None = None):
+def to_options(options, mapping: Mapping, run_ids: list[str], *, colors_runs: bool = False,
+               escape_html: bool = False, label_values: dict[str, str] | None = None):
     """`options` with the mapping applied to the fields this view's Options has (others are left alone).
+
+    `colors` gets the class colours, or the run colours for views whose sets are runs (`colors_runs`, the Venn);
+    `run_colors` always the run colours.
 
     `label_values` ({"1.0": "he", ...}, from training.json) lets a renamed class also rename the label value
     that stands for it, for views that colour by raw label values.
@@ -218,13 +237,15 @@ def to_options(view: str, options, mapping: Mapping, run_ids: list[str], *, esca
             names[value] = names[class_name]
     class_names = {k: esc(v) for k, v in names.items()}
     run_labels = {k: esc(v) for k, v in mapping.run_labels().items() if k in run_ids}
-    colors = mapping.run_colors() if view in RUN_COLOR_VIEWS else mapping.colors()
+    run_colors = {k: v for k, v in mapping.run_colors().items() if k in run_ids}
+    colors = run_colors if colors_runs else mapping.colors()
     values = {
         "label_name_mapping": class_names,
         "class_label_mapping": class_names,
         "legend_name_mapping": class_names,
         "legend_group_mapping": {esc(g): [esc(m) for m in ms] for g, ms in mapping.legend_groups().items()},
-        "colors": {esc(k): v for k, v in colors.items()},
+        "colors": {(k if colors_runs else esc(k)): v for k, v in colors.items()},
+        "run_colors": run_colors,
         "paired_legend_labels": [esc(x) for x in mapping.order()],
         "run_labels": run_labels,
         "row_label_mapping": run_labels,

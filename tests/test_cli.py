@@ -85,3 +85,9 @@ def test_render_refuses_a_selection_with_unreadable_weights(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "bad/model/model.safetensors" in err and str(tmp_path) not in err
     assert not (tmp_path / "h.png").exists()
+    assert main(["render", str(tmp_path / "runs"), "--view", "heatmap", "--runs", "good", "bad", "--allow-missing",
+                 "-o", str(tmp_path / "h.svg")]) == 0, "with --allow-missing the readable run is drawn"
+    err = capsys.readouterr().err
+    assert "left out bad: bad/model/model.safetensors" in err
+    svg = (tmp_path / "h.svg").read_text()
+    assert "good" in svg and ">bad<" not in svg

@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 
 from gradiend_st.demo import DEMO_ROOT
-from gradiend_st.figures import registry
 from gradiend_st.io.discover import discover
 from gradiend_st.mapping import (
     ClassLabel,
@@ -23,6 +22,8 @@ from gradiend_st.mapping import (
     runs_from_frame,
     to_options,
 )
+from gradiend_st.palettes import DEFAULT
+from gradiend_st.views import registry
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +54,26 @@ def test_merge_keeps_edits_and_rows_for_labels_a_catalog_lacks(demo):
     assert merged.classes[:2] == mapping.classes
     assert [c.label for c in merged.classes[2:]] == ["she"]
     assert [r.run for r in merged.runs] == ["he_she"]
+
+
+def test_every_row_gets_one_colour_in_order_of_first_appearance(demo):
+    mapping = default_mapping(demo)
+    class_colors = [c.color for c in mapping.classes]
+    assert class_colors[:len(DEFAULT)] == list(DEFAULT)[:len(class_colors)], "palette order, first label first"
+    assert [r.color for r in mapping.runs][:3] == list(DEFAULT[:3])
+    assert all(class_colors) and all(r.color for r in mapping.runs)
+
+
+def test_colours_are_stable_when_runs_and_labels_are_added(demo):
+    first = merge(Mapping(), demo, ["he_she"])
+    later = merge(first, demo, ["she_they", "he_she"], extra_labels=["Neutral: Training masked"])
+    assert later.classes[:len(first.classes)] == first.classes, "existing rows keep their colours"
+    new = [c.color for c in later.classes[len(first.classes):]]
+    assert new and not set(new) & {c.color for c in first.classes}, "new labels take unused colours"
+    edited_first = Mapping(classes=[ClassLabel("he", color=DEFAULT[1])])
+    assert merge(edited_first, demo, ["he_she"]).classes[1].color == DEFAULT[0], "a colour chosen by hand is not reused"
+    reloaded = Mapping.from_dict(later.to_dict())
+    assert merge(reloaded, demo).colors() == merge(later, demo).colors(), "a reload (or a preset) keeps them"
 
 
 def test_lookups():
@@ -109,22 +130,23 @@ def test_json_round_trip():
 
 def test_each_view_gets_its_own_fields():
     mapping = edited()
-    heat = to_options("heatmap", registry.view_module("heatmap").Options(), mapping, ["he_she", "she_they"])
+    heat = to_options(registry.get("heatmap").Options(), mapping, ["he_she", "she_they"])
     assert heat.run_labels == {"he_she": "He/She"}
     assert heat.pretty_groups == {"pronouns": ["he_she", "she_they"]}
-    venn = to_options("venn", registry.view_module("venn").Options(), mapping, ["he_she", "she_they"])
+    venn = to_options(registry.get("venn").Options(), mapping, ["he_she", "she_they"], colors_runs=True)
     assert venn.colors == {"he_she": "#112233"}, "the Venn colours runs"
-    dist = to_options("distributions", registry.view_module("distributions").Options(), mapping, ["he_she"])
+    dist = to_options(registry.get("distributions").Options(), mapping, ["he_she"])
     assert dist.legend_name_mapping["he"] == "HE"
     assert dist.legend_group_mapping == {"fem": ["she"], "masc": ["he"]}
     assert dist.paired_legend_labels == ["she", "he"]
     assert dist.colors["he"] == "#ff0000"
-    conv = to_options("convergence", registry.view_module("convergence").Options(), mapping, ["he_she"])
+    conv = to_options(registry.get("convergence").Options(), mapping, ["he_she"])
     assert conv.label_name_mapping["she"] == "SHE" and conv.run_labels == {"he_she": "He/She"}
+    assert conv.colors["he"] == "#ff0000" and conv.run_colors == {"he_she": "#112233"}
 
 
 def test_label_values_rename_with_their_class():
-    scatter = to_options("scatter", registry.view_module("scatter").Options(), edited(), ["he_she"],
+    scatter = to_options(registry.get("scatter").Options(), edited(), ["he_she"],
                          label_values={"1.0": "he", "-1.0": "she", "0.0": "neutral"})
     assert scatter.label_name_mapping["1.0"] == "HE" and scatter.label_name_mapping["-1.0"] == "SHE"
     assert "0.0" not in scatter.label_name_mapping
@@ -136,18 +158,18 @@ def test_fields_a_view_lacks_are_left_alone():
         topk: int = 5
         other: dict = field(default_factory=dict)
 
-    assert to_options("heatmap", Bare(), edited(), ["he_she"]) == Bare()
+    assert to_options(Bare(), edited(), ["he_she"]) == Bare()
 
 
 def test_grid_edits_win_over_option_values_key_by_key():
-    options = registry.view_module("heatmap").Options(run_labels={"he_she": "from preset", "she_they": "kept"})
-    merged = to_options("heatmap", options, edited(), ["he_she", "she_they"])
+    options = registry.get("heatmap").Options(run_labels={"he_she": "from preset", "she_they": "kept"})
+    merged = to_options(options, edited(), ["he_she", "she_they"])
     assert merged.run_labels == {"he_she": "He/She", "she_they": "kept"}
 
 
 def test_html_in_labels_can_be_escaped_for_html_renderers():
     mapping = Mapping(runs=[RunLabel("he_she", "<b>bold</b>")], classes=[ClassLabel("he", "<img src=x>")])
-    opts = to_options("scatter", registry.view_module("scatter").Options(), mapping, ["he_she"], escape_html=True)
+    opts = to_options(registry.get("scatter").Options(), mapping, ["he_she"], escape_html=True)
     assert opts.label_name_mapping == {"he": "&lt;img src=x&gt;"}
     assert opts.run_labels == {"he_she": "&lt;b&gt;bold&lt;/b&gt;"}
 

@@ -10,10 +10,11 @@ import pytest
 
 from gradiend_st.cli import main
 from gradiend_st.demo import DEMO_ROOT
-from gradiend_st.figures import registry
 from gradiend_st.io.discover import discover
 from gradiend_st.mapping import ClassLabel, Mapping, RunLabel
-from gradiend_st.presets import Preset, PresetError, as_code, options_to_dict, render_figure, runs_for
+from gradiend_st.pipeline import MissingRuns, choose_runs, explicit_runs, render
+from gradiend_st.presets import Preset, PresetError, as_code, options_to_dict
+from gradiend_st.views import registry
 
 MAGIC = {"png": b"\x89PNG\r\n\x1a\n", "pdf": b"%PDF", "svg": b"<?xml"}
 
@@ -21,6 +22,10 @@ MAGIC = {"png": b"\x89PNG\r\n\x1a\n", "pdf": b"%PDF", "svg": b"<?xml"}
 @pytest.fixture(scope="module")
 def demo():
     return discover(DEMO_ROOT)
+
+
+def render_figure(catalog, view: str, **kwargs) -> bytes:
+    return render(catalog, view, **kwargs)[0]
 
 
 def sample_preset() -> Preset:
@@ -45,9 +50,10 @@ def test_round_trip_keeps_types():
 
 
 def test_full_options_survive_json():
-    options = registry.view_module("heatmap").Options(topk=1.0, figsize=(4.0, 3.0))
+    heatmap = registry.get("heatmap")
+    options = heatmap.Options(topk=1.0, figsize=(4.0, 3.0))
     values = json.loads(json.dumps(options_to_dict(options)))
-    restored = registry.options_from_dict("heatmap", values)
+    restored = registry.options_from_dict(heatmap, values)
     assert restored.topk == 1.0 and isinstance(restored.topk, float), "1.0 (all dims) must not become 1 (one dim)"
     assert list(restored.figsize) == [4.0, 3.0]
 
@@ -66,7 +72,7 @@ def test_bad_presets_are_one_line_errors(text, words):
 
 
 def test_unknown_option_names_are_ignored_so_old_presets_load():
-    options = registry.options_from_dict("heatmap", {"topk": 10, "retired_option": 1})
+    options = registry.options_from_dict(registry.get("heatmap"), {"topk": 10, "retired_option": 1})
     assert options.topk == 10
 
 
@@ -74,10 +80,10 @@ def test_unknown_option_names_are_ignored_so_old_presets_load():
 
 
 def test_heatmap_code_is_the_gradiend_call():
-    module = registry.view_module("heatmap")
-    options = module.Options(topk=100, part="decoder-sum", cluster=True, run_labels={"he_she": "Masc vs fem"},
-                             pretty_groups={"g": ["he_she"]})
-    code = as_code("heatmap", options, ["he_she", "she_they"], root="/data/runs",
+    heatmap = registry.get("heatmap")
+    options = heatmap.Options(topk=100, part="decoder-sum", cluster=True, run_labels={"he_she": "Masc vs fem"},
+                              pretty_groups={"g": ["he_she"]})
+    code = as_code(heatmap, options, ["he_she", "she_they"], root="/data/runs",
                    checkpoints={"he_she": "he_she/model", "she_they": "she_they/model"})
     assert "from gradiend.visualizer import plot_topk_overlap_heatmap" in code
     assert "'Masc vs fem': ModelWithGradiend.from_pretrained(f\"{root}/he_she/model\")" in code
@@ -88,29 +94,51 @@ def test_heatmap_code_is_the_gradiend_call():
 
 
 def test_trainer_views_use_the_trainer_methods():
-    module = registry.view_module("distributions")
-    code = as_code("distributions", module.Options(legend_name_mapping={"he": "HE"}, legend_loc="below"), ["he_she"])
+    distributions = registry.get("distributions")
+    code = as_code(distributions, distributions.Options(legend_name_mapping={"he": "HE"}, legend_loc="below"), ["he_she"])
     assert "trainer.plot_encoder_distributions(legend_name_mapping={'he': 'HE'}, legend_loc='below')" in code
     compile(code, "snippet", "exec")
-    conv = as_code("convergence", registry.view_module("convergence").Options(mode="overlay"), ["a", "b"])
+    convergence = registry.get("convergence")
+    conv = as_code(convergence, convergence.Options(mode="overlay"), ["a", "b"])
     assert "studio-only options not in gradiend: mode" in conv
 
 
 # ----------------------------------------------------------------------------------------------- render
 
 
-def test_runs_for_follows_the_app_rules(demo):
+def chosen(demo, view: str, preset: Preset) -> list[str]:
+    spec = registry.get(view)
+    options = registry.options_from_dict(spec, preset.views.get(view))
+    return choose_runs(spec, demo, options, selection=preset.selection, run=preset.run).ids
+
+
+def test_run_choice_follows_the_app_rules(demo):
     preset = sample_preset()
-    assert runs_for("heatmap", demo, None, preset) == ["he_she", "she_they", "he_it"]
-    assert runs_for("heatmap", demo, None, Preset()) == demo.ids("run")
-    assert runs_for("scatter", demo, None, preset) == ["he_she"]
-    assert runs_for("convergence", demo, None, preset) == ["he_she"]  # single mode: the preset's run
+    assert chosen(demo, "heatmap", preset) == ["he_she", "she_they", "he_it"]
+    assert chosen(demo, "heatmap", Preset()) == demo.ids("run"), "no selection stated: every run, as a first visit"
+    assert chosen(demo, "scatter", preset) == ["he_she"]
+    assert chosen(demo, "convergence", preset) == ["he_she"]  # single mode: the preset's run
     overlay = Preset(views={"convergence": {"mode": "overlay"}}, selection=preset.selection)
-    assert runs_for("convergence", demo, None, overlay) == ["he_she", "she_they", "he_it"]
-    with pytest.raises(ValueError, match="draws one run"):
-        runs_for("distributions", demo, ["he_she", "she_they"], preset)
-    with pytest.raises(KeyError):
-        runs_for("venn", demo, ["nope", "he_she"], preset)
+    assert chosen(demo, "convergence", overlay) == ["he_she", "she_they", "he_it"]
+    venn = registry.get("venn")
+    assert "at least 2 runs" in choose_runs(venn, demo, venn.Options(), selection=["he_she"]).problem
+    assert choose_runs(venn, demo, venn.Options(), selection=[]).problem, "an empty selection draws nothing"
+    distributions = registry.get("distributions")
+    assert "draws one run" in explicit_runs(distributions, demo, ["he_she", "she_they"], distributions.Options()).problem
+
+
+def test_a_missing_run_is_named_never_replaced_silently(demo):
+    gone = Preset(selection=["he_she", "gone_run", "she_they"], run="gone_run")
+    heatmap, scatter = registry.get("heatmap"), registry.get("scatter")
+    choice = choose_runs(heatmap, demo, heatmap.Options(), selection=gone.selection, run=gone.run)
+    assert choice.ids == ["he_she", "she_they"] and choice.missing == ["gone_run"]
+    choice = choose_runs(scatter, demo, scatter.Options(), selection=gone.selection, run=gone.run)
+    assert choice.ids == ["he_she"] and choice.missing == ["gone_run"], "the shown run says what it replaces"
+    for view in ("heatmap", "scatter"):
+        with pytest.raises(MissingRuns, match="not in runs: gone_run; pass --allow-missing"):
+            render(demo, view, preset=gone)
+    data, notes = render(demo, "heatmap", preset=gone, fmt="svg", allow_missing=True)
+    assert b"<svg" in data[:500] and notes == ["not in runs: gone_run"]
 
 
 @pytest.mark.parametrize("view, fmt", [("heatmap", "svg"), ("venn", "pdf"), ("convergence", "png"),
@@ -172,7 +200,7 @@ def test_cli_render_with_a_preset(tmp_path):
 
 
 @pytest.mark.parametrize("args, words", [
-    (["--view", "heatmap", "--runs", "nope"], "no run 'nope'"),
+    (["--view", "heatmap", "--runs", "nope"], "not in runs: nope"),
     (["--view", "heatmap", "--format", "html"], "exports png, pdf, svg"),
     (["--view", "distributions", "--runs", "he_she", "she_they"], "draws one run"),
     (["--view", "heatmap", "--preset", "MISSING"], "preset"),

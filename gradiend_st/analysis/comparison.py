@@ -38,14 +38,6 @@ class TopKComparison:
     def sizes(self) -> list[int]:
         return [self.sets[r].k for r in self.runs]
 
-    def require(self, n_runs: int, what: str) -> TopKComparison:
-        """Fewer than `n_runs` readable runs: raise the first left-out run's error (it names the file)."""
-        if len(self.runs) < n_runs:
-            if self.left_out:
-                raise next(iter(self.left_out.values()))
-            raise ValueError(f"{what} needs at least {n_runs} runs")
-        return self
-
     def regions(self) -> list[dict]:
         return venn_regions(self.runs, [self.sets[r].indices for r in self.runs])
 

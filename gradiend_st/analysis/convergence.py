@@ -40,10 +40,6 @@ def convergence_status(training: TrainingLog | None, seed_report: SeedReport | N
     return Convergence(None, "training.json has no convergence_info")
 
 
-def display_label(label: str, status: Convergence, highlight: bool = True) -> str:
-    return label + (status.marker if highlight else "")
-
-
 def seed_report_of(run) -> SeedReport | None:
     """The run's seeds/seed_report.json, or None (not a multi-seed run, or unreadable)."""
     if run.kind != "run" or not run.seed_report_path.is_file():
@@ -65,3 +61,8 @@ def run_convergence(run, training: TrainingLog | None = None) -> Convergence:
         except RunReadError as exc:
             return Convergence(None, f"unknown: {exc.problem}")
     return convergence_status(training, seed_report_of(run))
+
+
+def run_statuses(catalog, run_ids: list[str]) -> dict[str, Convergence]:
+    """Convergence of each run of a catalog from its own files (unreadable files: unknown)."""
+    return {rid: run_convergence(catalog.get(rid)) for rid in run_ids}

@@ -87,7 +87,8 @@ def _patterns_in_range(sets: list[np.ndarray], low: int, high: int, words: int) 
     if words == 1:
         column = columns[0]
         if n <= 16:  # a small pattern space: count by bincount, no sort
-            counts = np.bincount(column, minlength=1 << n)
+            # intp: numpy < 2 refuses to cast the unsigned sums reduceat gives to bincount's int64
+            counts = np.bincount(column.astype(np.intp), minlength=1 << n)
             patterns = np.flatnonzero(counts)
             return patterns.astype(np.uint64)[:, None], counts[patterns]
         patterns, counts = np.unique(column, return_counts=True)
@@ -125,6 +126,17 @@ def overlap_matrix(counts: np.ndarray, sizes: list[int], value: str = "intersect
     smaller = np.minimum.outer(sizes_arr, sizes_arr)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(smaller > 0, counts / smaller, 0.0)
+
+
+def cell_values(counts: np.ndarray, sizes: list[int], value: str = "intersection",
+                percentages: bool = False) -> np.ndarray:
+    """What a heatmap cell shows: `overlap_matrix`, or with `percentages` 100 * count / min(k_i, k_j) as gradiend
+    shows by default (then `value` is only checked)."""
+    if value not in VALUES:
+        raise ValueError(f"unknown value '{value}': choose one of {', '.join(VALUES)}")
+    if percentages:
+        return 100.0 * overlap_matrix(counts, sizes, "intersection_frac")
+    return overlap_matrix(counts, sizes, value)
 
 
 def venn_regions(ids: list[str], sets: list[np.ndarray]) -> list[dict]:

@@ -69,6 +69,11 @@ def parse_topk(text: str | int | float) -> int | float:
     return value
 
 
+def topk_text(topk: int | float) -> str:
+    """'Top-100' for an int, 'Top 1%' for a fraction (gradiend distinguishes them, FORMAT.md §4.2)."""
+    return f"Top-{topk}" if isinstance(topk, int) else f"Top {topk * 100:g}%"
+
+
 def resolve_k(topk: int | float, input_dim: int) -> int:
     topk = parse_topk(topk)
     k = math.ceil(topk * input_dim) if isinstance(topk, float) else topk

@@ -3,8 +3,8 @@
 The browser draws it: hover a point for its run, series, step and value; click a run in the legend to highlight
 it (shift-click for several); drag or scroll a panel to pan or zoom its steps. The same spec is turned into
 PNG/SVG/PDF/HTML files by vl-convert, without a browser, so a download is the chart on screen.
-Panels, series names, spreads, seed bands, titles and run labels come from the matplotlib view's own helpers
-(`convergence._panels`, `_curves`, ...), so both modes show the same numbers under the same names.
+Panels, series names, spreads, seed bands come from `analysis.convergence_curves`, run names, colours and the title
+from the public helpers of `figures.convergence`: both modes show the same numbers under the same names and colours.
 """
 
 from __future__ import annotations
@@ -14,53 +14,45 @@ import re
 import altair as alt
 import pandas as pd
 
-from gradiend_st.figures import convergence as cv
-from gradiend_st.figures.style import categorical_colors
+from gradiend_st.analysis import convergence_curves as cc
+from gradiend_st.analysis.convergence_curves import CurveSpec, RunCurves
+from gradiend_st.figures.convergence import figure_title, option_panels, overlay_names, run_colors
 
 FORMATS = ("png", "svg", "pdf", "html")
 SCREEN_DPI = 100  # chart pixels per inch of figsize, as the matplotlib modes on screen; a 200 dpi PNG doubles them
 VL_CONVERT_PPI = 72  # vl-convert draws ppi / 72 pixels per chart pixel
 PICK = "run_pick"  # the legend selection; fixed names keep the spec deterministic
-COLUMNS = ["run", "run_id", "panel", "series", "style", "step", "value", "low", "high"]
 
 
-def frame(data: cv.ConvergenceData, options: cv.Options) -> pd.DataFrame:
+def frame(runs: list[RunCurves], options) -> pd.DataFrame:
     """One row per (run, panel, series, step): the drawn value and, where the options ask for one, its band."""
-    panels = cv._panels(data.runs, options)
-    rows = []
-    for curves in data.runs:
-        label = cv.overlay_label(curves, options)
-        for panel in panels:
-            for curve in cv._curves(curves, panel, options):
-                low, high = curve.band or ({}, {})
-                style = "" if panel == "correlation" else cv._style_name(curve, curves.training, panel, options)
-                rows.extend({"run": label, "run_id": curves.run_id, "panel": panel, "series": curve.name,
-                             "style": style, "step": step, "value": value, "low": low.get(step), "high": high.get(step)}
-                            for step, value in sorted(curve.values.items()))
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return cc.curve_points(runs, overlay_names(runs, options), option_panels(runs, options), CurveSpec.of(options))
 
 
-def best_steps(data: cv.ConvergenceData, options: cv.Options) -> pd.DataFrame:
+def best_steps(runs: list[RunCurves], options) -> pd.DataFrame:
     """Each run's best step and the correlation there (runs without one are left out)."""
-    rows = [{"run": cv.overlay_label(c, options), "step": c.training.best_step, "correlation": c.training.best_correlation}
-            for c in data.runs if c.training.best_step is not None]
-    return pd.DataFrame(rows, columns=["run", "step", "correlation"])
+    return cc.best_points(runs, overlay_names(runs, options))
 
 
-def build(data: cv.ConvergenceData, options: cv.Options):
-    """The panels the options ask for, stacked, sharing one run legend and one highlight."""
-    values = frame(data, options)
-    labels = list(dict.fromkeys(cv.overlay_label(c, options) for c in data.runs))
-    color = alt.Color("run:N", title="Run", sort=labels,
-                      scale=alt.Scale(domain=labels, range=categorical_colors(max(1, len(labels)))))
-    best = best_steps(data, options) if options.best_step else None
+def draw(runs: list[RunCurves], options):
+    """The panels the options ask for, stacked, sharing one run legend and one highlight (`options`: the view's)."""
+    values = frame(runs, options)
+    names, by_run = overlay_names(runs, options), run_colors(runs, options)
+    label_colors: dict[str, str] = {}  # legend entry -> its run's colour (runs of the same name share the first's)
+    for run in runs:
+        label_colors.setdefault(names[run.run_id], by_run[run.run_id])
+    labels = list(label_colors)
+    scale = alt.Scale(domain=labels, range=list(label_colors.values()))
+    color = alt.Color("run:N", title="Run", sort=labels, scale=scale)
+    best = best_steps(runs, options) if options.best_step else None
     width, height = _panel_size(options, len(values.panel.unique()))
+    spec = CurveSpec.of(options)
     panels = [_panel(values[values.panel == panel], panel, i, color, best, width, height,
-                     cv._panel_title(panel, options, cv._panel_seeds(data.runs, options), overlay=True))
+                     cc.panel_title(panel, spec, cc.panel_seeds(runs, spec.seed_band), overlay=True))
               for i, panel in enumerate(dict.fromkeys(values.panel))]
     # Everything passed to the constructor: each chained call (.resolve_scale, .configure_*) deep-copies the chart
     return alt.vconcat(
-        *panels, title=alt.TitleParams(cv._title(data.runs, options) or "", anchor="start", fontSize=14, offset=12),
+        *panels, title=alt.TitleParams(figure_title(runs, options) or "", anchor="start", fontSize=14, offset=12),
         padding={"left": 5, "top": 5, "right": 16, "bottom": 5},
         resolve=alt.Resolve(scale=alt.ScaleResolveMap(color="shared", strokeDash="shared")),  # one legend each
         # symbolOpacity: the legend would take the faint opacity of the bands otherwise
@@ -78,7 +70,7 @@ def _picked(on: float, off: float) -> alt.OpacityValue:
 def _panel(rows: pd.DataFrame, panel: str, index: int, color: alt.Color, best: pd.DataFrame | None, width: int,
            height: int, title: str):
     x = alt.X("step:Q", title="Step")
-    y = alt.Y("value:Q", title=cv.PANEL_YLABELS[panel], scale=alt.Scale(zero=False))
+    y = alt.Y("value:Q", title=cc.PANEL_YLABELS[panel], scale=alt.Scale(zero=False))
     series = alt.Detail("series:N")
     tooltip = [alt.Tooltip("run:N"), alt.Tooltip("series:N"), alt.Tooltip("step:Q"),
                alt.Tooltip("value:Q", format=".4f")]
@@ -86,7 +78,7 @@ def _panel(rows: pd.DataFrame, panel: str, index: int, color: alt.Color, best: p
     # points as a layer of their own, not the line's overlay: with one, the dash legend's symbols are invisible
     points = alt.Chart(rows).mark_circle(size=18).encode(x, y, color, _picked(1.0, 0.12), tooltip=tooltip)
     if panel != "correlation":  # colour tells the run, the dash pattern the label (as the matplotlib overlay)
-        styles = sorted(set(rows["style"]), key=_style_rank)
+        styles = sorted(set(rows["style"]), key=cc.style_name_rank)
         legend = alt.Legend(symbolType="stroke", symbolStrokeWidth=1.6, symbolSize=300, symbolStrokeColor="#555")
         line = line.encode(alt.StrokeDash("style:N", title="Line style", sort=styles, scale=alt.Scale(domain=styles),
                                           legend=legend))
@@ -118,13 +110,7 @@ def _best_marks(best: pd.DataFrame, panel: str, color: alt.Color) -> list[alt.Ch
     return [rule, diamond]
 
 
-def _style_rank(style: str) -> tuple[int, str]:
-    """Target label first, then the other label, neutral, and classes without a label: the overlay's order."""
-    order = [f"label {key}" for key in cv.LABEL_STYLES]
-    return (order.index(style) if style in order else len(order), style)
-
-
-def _panel_size(options: cv.Options, n_panels: int) -> tuple[int, int]:
+def _panel_size(options, n_panels: int) -> tuple[int, int]:
     """Width and height of one panel: figsize (inches, the whole chart as in the matplotlib modes) less the axis
     labels beside the panels, the title and the legends below them, and each panel's title and step axis."""
     if options.figsize:

@@ -1,16 +1,13 @@
-"""Top-k overlap heatmap (FORMAT.md §9.4): how many of the top-k base-model weights two runs share.
+"""Drawing of the top-k overlap heatmap (FORMAT.md §9.4): a matrix of run x run values with its run names, group
+strips and colour bar. The numbers, the order and the names come from `gradiend_st.views.heatmap`.
 
-`load` does the expensive part (top-k of every run, convergence markers); `build` only draws, so renaming a run
-or changing the colour scale re-renders at once. Differences from upstream (§10 items 2, 6, 11): raw counts by
-default, the figure is sized by the number of runs, clustering stays within `pretty_groups`, and the † marker comes
-from each run's training.json / seed_report.json.
+The heatmap lays itself out (no layout engine): the matrix gets a fixed size, everything else goes around it and
+the export's tight crop takes it in, so a re-draw after a label change skips matplotlib's layout passes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, replace
 
 import matplotlib as mpl
 import numpy as np
@@ -22,203 +19,30 @@ from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 from matplotlib.transforms import ScaledTranslation
 
-from gradiend_st.analysis.comparison import compare_topk
-from gradiend_st.analysis.convergence import Convergence, run_convergence
-from gradiend_st.analysis.overlap import VALUES, overlap_matrix
 from gradiend_st.figures.export import tight_box
 from gradiend_st.figures.stamped_text import Placement, StampedText, names_left_of
-from gradiend_st.figures.style import new_figure, studio_style, with_marker
-from gradiend_st.io.discover import Catalog
-from gradiend_st.io.errors import RunReadError
+from gradiend_st.figures.style import new_figure, studio_style
 
-if TYPE_CHECKING:
-    import pandas as pd
-
-EXPORT_FORMATS = ("png", "pdf", "svg")
 SCALES = ("linear", "log", "sqrt", "power")
-OTHER_GROUP = "Other"
+
+Groups = list[tuple[str | None, list[str]]]  # [(group name or None, run ids)] in drawing order
 
 
-@dataclass
-class Options:
-    topk: int | float = 1000
-    part: str = "decoder-weight"
-    value: str = "intersection"  # "intersection" (raw counts) | "intersection_frac" (count / smaller k)
-    percentages: bool = False  # show 100 * count / min(k_i, k_j), as gradiend's heatmap does by default
-    order: str | list[str] = "input"  # "input" | "name" | explicit list of run ids
-    cluster: bool = False  # greedy chain by raw counts, within each pretty group
-    annot: bool | str = "auto"  # "auto": numbers in cells for up to 25 runs
-    fmt: str | None = None  # counts ".0f", fractions ".2f", percentages ".0f"
-    figsize: tuple[float, float] | list[float] | None = None
-    cmap: str = "viridis"
-    vmin: float | None = None
-    vmax: float | None = None
-    scale: str = "linear"  # "linear" | "log" | "sqrt" | "power"
-    scale_gamma: float | None = None  # exponent for scale="power"
-    pretty_groups: dict[str, list[str]] | None = None  # {group name: [run ids]}; runs not listed go to "Other"
-    annot_fontsize: float | None = None
-    tick_label_fontsize: float | None = None
-    group_label_fontsize: float | None = None
-    cbar_pad: float | None = None  # gap between the matrix (or group strip) and the colour bar, in matrix widths
-    title: bool | str = True
-    highlight_non_convergence: bool = True
-    run_labels: dict[str, str] | None = None  # run id -> display label
-
-
-@dataclass(frozen=True)
-class HeatmapData:
-    part: str
-    topk: int | float
-    runs: list[str]
-    sizes: dict[str, int]  # resolved k per run
-    counts: np.ndarray  # |S_i ∩ S_j| in `runs` order (diagonal = k_i)
-    statuses: dict[str, Convergence] = field(default_factory=dict)
-    left_out: dict[str, RunReadError] = field(default_factory=dict)  # selected runs whose weights are unreadable
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Loading
-
-
-def load(catalog: Catalog, run_ids: list[str], options: Options,
-         progress: Callable[[int, int, str], None] | None = None,
-         should_stop: Callable[[], bool] | None = None) -> HeatmapData:
-    comparison = compare_topk(catalog, run_ids, options.part, options.topk, progress=progress, should_stop=should_stop,
-                              skip_unreadable=True).require(1, "a heatmap")
-    return HeatmapData(part=comparison.part, topk=comparison.topk, runs=list(comparison.runs),
-                       sizes=dict(zip(comparison.runs, comparison.sizes, strict=True)), counts=comparison.counts,
-                       statuses=run_statuses(catalog, comparison.runs), left_out=comparison.left_out)
-
-
-def run_statuses(catalog: Catalog, run_ids: list[str]) -> dict[str, Convergence]:
-    """Convergence of each run from its own files; unreadable = unknown."""
-    return {rid: run_convergence(catalog.get(rid)) for rid in run_ids}
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Numbers and order (pure functions, also used by table())
-
-
-def display_matrix(data: HeatmapData, options: Options) -> np.ndarray:
-    """What the cells show, in `data.runs` order."""
-    if options.value not in VALUES:
-        raise ValueError(f"unknown value '{options.value}': choose one of {', '.join(VALUES)}")
-    sizes = [data.sizes[r] for r in data.runs]
-    if options.percentages:
-        return 100.0 * overlap_matrix(data.counts, sizes, "intersection_frac")
-    return overlap_matrix(data.counts, sizes, options.value)
-
-
-def ordered_groups(data: HeatmapData, options: Options) -> list[tuple[str | None, list[str]]]:
-    """[(group name or None, run ids)] in drawing order: groups first, order/cluster applied within each group."""
-    base = _base_order(data.runs, options.order)
-    if options.pretty_groups:
-        groups = _group_members(data.runs, base, options)
-    else:
-        groups = [(None, base)]
-    if options.cluster:
-        index = {rid: i for i, rid in enumerate(data.runs)}
-        groups = [(name, greedy_chain(ids, data.counts, index)) for name, ids in groups]
-    return groups
-
-
-def _base_order(runs: list[str], order: str | list[str]) -> list[str]:
-    if order == "input":
-        return list(runs)
-    if order == "name":
-        return sorted(runs)
-    if isinstance(order, (list, tuple)):
-        listed = [rid for rid in dict.fromkeys(order) if rid in runs]
-        return listed + [rid for rid in runs if rid not in listed]  # unlisted runs keep their input order
-    raise ValueError(f"unknown order '{order}': use 'input', 'name' or a list of run ids")
-
-
-def _group_members(runs: list[str], base: list[str], options: Options) -> list[tuple[str, list[str]]]:
-    """Groups in dict order; with order="input" members follow the group's own list, else the chosen order."""
-    rank = {rid: i for i, rid in enumerate(base)}
-    taken: set[str] = set()
-    groups = []
-    for name, members in options.pretty_groups.items():
-        ids = [rid for rid in dict.fromkeys(members) if rid in rank and rid not in taken]
-        if options.order != "input":
-            ids.sort(key=rank.__getitem__)
-        taken.update(ids)
-        if ids:
-            groups.append((str(name), ids))
-    rest = [rid for rid in base if rid not in taken]
-    if rest:
-        groups.append((OTHER_GROUP, sorted(rest) if options.order == "input" else rest))
-    return groups
-
-
-def greedy_chain(ids: list[str], counts: np.ndarray, index: dict[str, int]) -> list[str]:
-    """Start with the first id, then keep appending the remaining id sharing most with the last (ties: earliest)."""
-    if not ids:
-        return []
-    chain, remaining = [ids[0]], list(ids[1:])
-    while remaining:
-        last = index[chain[-1]]
-        best = max(remaining, key=lambda rid: (counts[last, index[rid]], -remaining.index(rid)))
-        chain.append(best)
-        remaining.remove(best)
-    return chain
-
-
-def display_labels(data: HeatmapData, options: Options) -> dict[str, str]:
-    labels = options.run_labels or {}
-    return {rid: with_marker(labels.get(rid) or rid, _converged(data, rid), options.highlight_non_convergence)
-            for rid in data.runs}
-
-
-def _converged(data: HeatmapData, rid: str) -> bool | None:
-    status = data.statuses.get(rid)
-    return status.converged if status else None
-
-
-def table(data: HeatmapData, options: Options) -> pd.DataFrame:
-    """The matrix as shown (drawing order, display labels), for the CSV download."""
-    import pandas as pd  # only the CSV download needs it
-    order = [rid for _, ids in ordered_groups(data, options) for rid in ids]
-    matrix = _reorder(display_matrix(data, options), data.runs, order)
-    labels = display_labels(data, options)
-    names = [labels[rid] for rid in order]
-    frame = pd.DataFrame(matrix, index=names, columns=names)
-    if _is_count(options):
-        frame = frame.round().astype("int64")
-    frame.index.name = "run"
-    return frame
-
-
-def _reorder(matrix: np.ndarray, runs: list[str], order: list[str]) -> np.ndarray:
-    idx = [runs.index(rid) for rid in order]
-    return matrix[np.ix_(idx, idx)]
-
-
-def _is_count(options: Options) -> bool:
-    return options.value == "intersection" and not options.percentages
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Drawing
-
-
-def build(data: HeatmapData, options: Options) -> Figure:
-    groups = ordered_groups(data, options)
-    order = [rid for _, ids in groups for rid in ids]
-    matrix = _reorder(display_matrix(data, options), data.runs, order)
-    labels = display_labels(data, options)
-    names = [labels[rid] for rid in order]
-    layout = _Layout.for_matrix(len(order), names, options, bool(options.pretty_groups))
-    fig = _draw(data, options, groups, matrix, names, layout)
+def draw(matrix: np.ndarray, names: list[str], groups: Groups, options, title: str | None) -> Figure:
+    """The heatmap of `matrix` (rows and columns in drawing order, named `names`), with group strips when `groups`
+    are named. `options`: the heatmap view's Options (colour scale, annotation, font sizes, figure size)."""
+    show_groups = any(name is not None for name, _ in groups)
+    layout = _Layout.for_matrix(len(names), names, options, show_groups)
+    fig = _draw(matrix, names, groups, show_groups, options, title, layout)
     if options.figsize:  # a requested size: measure what surrounds the matrix, then give the matrix the rest
         layout = layout.fitted(_surroundings(fig, layout))
-        fig = _draw(data, options, groups, matrix, names, layout)
+        fig = _draw(matrix, names, groups, show_groups, options, title, layout)
     return fig
 
 
-def _draw(data: HeatmapData, options: Options, groups, matrix: np.ndarray, names: list[str], layout: _Layout) -> Figure:
+def _draw(matrix: np.ndarray, names: list[str], groups: Groups, show_groups: bool, options, title: str | None,
+          layout: _Layout) -> Figure:
     n = len(names)
-    show_groups = bool(options.pretty_groups)
     with studio_style():
         fig = new_figure(layout.figsize, layout=None)
         ax = fig.add_axes(layout.matrix_rect)
@@ -234,7 +58,6 @@ def _draw(data: HeatmapData, options: Options, groups, matrix: np.ndarray, names
             _draw_group_separators(ax, groups)
             title_axes = _draw_group_strips(ax, groups, layout)
         _draw_colorbar(fig, ax, mesh, options, layout, groups if show_groups else None)
-        title = _title(data, options)
         if title:
             # Above the group strip when there is one. An explicit y skips matplotlib's search for tick labels above
             # the axes (there are none): 10 % of a re-draw.
@@ -259,7 +82,7 @@ class _Layout:
     matrix_rect: tuple[float, float, float, float]  # where the matrix axes go, in figure fractions
 
     @staticmethod
-    def for_matrix(n: int, names: list[str], options: Options, show_groups: bool) -> _Layout:
+    def for_matrix(n: int, names: list[str], options, show_groups: bool) -> _Layout:
         """The heatmap lays itself out (no layout engine): the matrix gets a fixed size, the tick labels, strips,
         colour bar and title go around it, and the export's tight crop takes whatever they need. Re-drawing after a
         label change then skips matplotlib's layout passes (a 24-run heatmap: ~0.43 → ~0.26 s)."""
@@ -295,7 +118,7 @@ class _Layout:
         return self.strip_in / self.side_in
 
 
-def _norm(matrix: np.ndarray, options: Options) -> mcolors.Normalize:
+def _norm(matrix: np.ndarray, options) -> mcolors.Normalize:
     if options.scale not in SCALES:
         raise ValueError(f"unknown scale '{options.scale}': choose one of {', '.join(SCALES)}")
     if options.percentages:
@@ -351,11 +174,11 @@ def _draw_cell_borders(ax, n: int) -> None:
     ax.add_collection(LineCollection(borders, colors="white", linewidths=0.75, gid="heatmap-borders"), autolim=False)
 
 
-def _annotate(options: Options, n: int) -> bool:
+def _annotate(options, n: int) -> bool:
     return n <= 25 if options.annot == "auto" else bool(options.annot)
 
 
-def _draw_annotations(ax, matrix: np.ndarray, mesh, options: Options, layout: _Layout) -> None:
+def _draw_annotations(ax, matrix: np.ndarray, mesh, options, layout: _Layout) -> None:
     fmt = options.fmt or (".2f" if options.value == "intersection_frac" and not options.percentages else ".0f")
     rgba = mesh.cmap(mesh.norm(matrix))
     rows, cols = np.indices(matrix.shape)
@@ -403,7 +226,7 @@ def _draw_group_strips(ax, groups, layout: _Layout):
     return top
 
 
-def _draw_colorbar(fig, ax, mesh, options: Options, layout: _Layout, groups) -> None:
+def _draw_colorbar(fig, ax, mesh, options, layout: _Layout, groups) -> None:
     pad = options.cbar_pad if options.cbar_pad is not None else 0.04
     # Beside the matrix, or beyond the right group strip and its names.
     offset = 1 + pad + (layout.strip_frac + 0.012 + _group_name_room(groups, layout) if groups else 0)
@@ -429,20 +252,9 @@ def _group_name_room(groups, layout: _Layout) -> float:
     return (longest * layout.group_fs * 0.6 / 72 + 0.1) / layout.side_in
 
 
-def _value_caption(options: Options) -> str:
+def _value_caption(options) -> str:
     if options.percentages:
         return "% of the smaller top-k set shared"
     if options.value == "intersection_frac":
         return "fraction of the smaller top-k set shared"
     return "shared top-k indices"
-
-
-def _title(data: HeatmapData, options: Options) -> str | None:
-    if options.title is True:
-        return f"{topk_text(data.topk)} overlap ({data.part})"
-    return options.title or None
-
-
-def topk_text(topk: int | float) -> str:
-    """'Top-100' for an int, 'Top 1%' for a fraction (gradiend distinguishes them, FORMAT.md §4.2)."""
-    return f"Top-{topk}" if isinstance(topk, int) else f"Top {topk * 100:g}%"

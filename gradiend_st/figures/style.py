@@ -12,7 +12,8 @@ import matplotlib.colors as mcolors  # noqa: E402
 from matplotlib import colormaps  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-MARKER = " \u2020"  # non-convergence marker, as gradiend writes it
+from gradiend_st.analysis.convergence import MARKER  # noqa: E402  (the non-convergence marker, as gradiend writes it)
+
 DEFAULT_CMAP = "tab10"  # colour-blind-safer than tab20's light pairs for the few series GRADIEND views have
 
 RC = {
@@ -78,3 +79,49 @@ def place_title(fig: Figure, title: str, fontsize: float, legend=None) -> None:
 
 def with_marker(label: str, converged: bool | None, highlight: bool = True) -> str:
     return label + (MARKER if highlight and converged is False else "")
+
+
+def run_label(run_id: str, run_labels: dict | None, converged: bool | None, highlight: bool = True) -> str:
+    """A run as every view names it: the user's label (else the run id), with † when it did not converge."""
+    return with_marker((run_labels or {}).get(run_id) or run_id, converged, highlight)
+
+
+def message_figure(text: str, figsize=None) -> Figure:
+    """A figure that says why there is nothing to draw (it downloads like any other figure)."""
+    with studio_style():
+        fig = new_figure(tuple(figsize) if figsize else (6.0, 2.0))
+        ax = fig.add_subplot()
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True, fontsize=10)
+    return fig
+
+
+# Old presets' placements (matplotlib rejects them): the outside places they always meant.
+LEGACY_LEGEND_LOCS = {"below": "outside lower center", "bottom": "outside lower center",
+                      "above": "outside upper center", "top": "outside upper center"}
+
+
+def place_legend(fig: Figure, ax, handles, labels, *, loc: str | None, bbox=None, ncol: int | None = None,
+                 fontsize: float | None = None, default: str = "outside right upper"):
+    """The one meaning of `legend_loc` in every view.
+
+    - None: the view's `default`, a place outside the axes ("outside right upper" beside the last panel, or
+      "outside lower center" below the figure), so the legend never covers data;
+    - "outside <side> <align>": constrained layout's outside places (the studio's own values);
+    - any matplotlib location ("best", "upper left", "right", ...): inside `ax`, as gradiend places it, and with
+      `bbox` (legend_bbox_to_anchor) anchored there, as in gradiend.
+    """
+    loc = LEGACY_LEGEND_LOCS.get(loc, loc)
+    if bbox is not None:
+        return ax.legend(handles, labels, loc=loc or "best", bbox_to_anchor=tuple(bbox), ncol=ncol or 1,
+                         fontsize=fontsize)
+    where = loc or default
+    if where == "outside right upper":
+        # Beside the last panel, top-aligned with it (a figure legend there would run into a suptitle).
+        return ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0,
+                         ncol=ncol or 1, fontsize=fontsize)
+    if where.startswith("outside"):
+        beside = "right" in where.split()[1:2] or "left" in where.split()[1:2]
+        return fig.legend(handles, labels, loc=where, ncol=ncol or (1 if beside else min(len(labels), 4) or 1),
+                          fontsize=fontsize)
+    return ax.legend(handles, labels, loc=where, ncol=ncol or 1, fontsize=fontsize)

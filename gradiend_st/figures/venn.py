@@ -1,17 +1,18 @@
-"""Top-k overlap Venn (FORMAT.md §9.5): exact exclusive region counts of 2-6 runs; an UpSet chart beyond 6.
+"""Drawing of the top-k overlap Venn (FORMAT.md §9.5): exact exclusive region counts of 2-6 runs; UpSet beyond 6.
 
 - 2-3 runs: matplotlib-venn with equal-sized circles, so every region (even an empty one) has room for its count.
 - 4-6 runs: the `venn` package's ellipses/triangles drawn here; each count sits at its region's deepest point, or,
   when the region is too thin for readable text, beside the diagram with a leader line (§10 item 7).
   The legend sits below the diagram, never over it.
 - more: UpSet chart (bars of exclusive counts over a membership dot matrix, set sizes on the left).
+
+The counts, names and colours come from `gradiend_st.views.venn`; region counts are keyed by membership bit mask
+(bit i = the i-th run).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import numpy as np
 from matplotlib import colors as mcolors
@@ -23,144 +24,56 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, NullLocator
 
-from gradiend_st.analysis.comparison import compare_topk
-from gradiend_st.analysis.convergence import Convergence
-from gradiend_st.figures.heatmap import run_statuses, topk_text
 from gradiend_st.figures.stamped_text import Placement, StampedText, names_left_of
-from gradiend_st.figures.style import categorical_colors, new_figure, studio_style, with_marker
+from gradiend_st.figures.style import new_figure, place_legend, studio_style
 from gradiend_st.figures.venn_shapes import RegionSpot, region_spots, shape_patches
-from gradiend_st.io.discover import Catalog
-from gradiend_st.io.errors import RunReadError
 
-if TYPE_CHECKING:
-    import pandas as pd
-
-EXPORT_FORMATS = ("png", "pdf", "svg")
-MAX_DRAWN_SETS = 6
+MAX_DRAWN_SETS = 6  # beyond this many runs: an UpSet chart
 SMALLEST_INSIDE_FONT = 9.5  # below this a count moves outside its region, with a leader line
 HALO = [patheffects.withStroke(linewidth=2.2, foreground=(1, 1, 1, 0.75))]  # counts stay legible on dark overlaps
 
 
-@dataclass
-class Options:
-    topk: int | float = 1000
-    part: str = "decoder-weight"
-    figsize: tuple[float, float] | list[float] | None = None
-    circle_names_fontsize: float | None = None  # set names (2-3 runs) / legend entries (4-6) / UpSet rows
-    region_counts_fontsize: float | None = None  # largest size of a region count
-    alpha: float = 0.5
-    patch_linewidth: float | None = None  # outline width of each set's shape
-    title: bool | str = True
-    highlight_non_convergence: bool = True
-    run_labels: dict[str, str] | None = None  # run id -> display label
-    colors: dict[str, str] | list[str] | None = None  # run id -> colour, or colours in run order
-    cmap: str | None = None  # fills colours not given in `colors`
-    max_intersections: int = 40  # UpSet only: the largest non-empty intersections shown
-
-
 @dataclass(frozen=True)
-class VennData:
-    part: str
-    topk: int | float
-    runs: list[str]
-    sizes: dict[str, int]
-    regions: list[dict]  # {"members": [run ids], "count": exclusive count}, every non-empty member combination
-    statuses: dict[str, Convergence] = field(default_factory=dict)
-    left_out: dict[str, RunReadError] = field(default_factory=dict)  # selected runs whose weights are unreadable
+class Sets:
+    """The runs as the figure shows them."""
+
+    runs: list[str]  # drawing order: bit i of a region mask = runs[i]
+    sizes: dict[str, int]  # top-k size per run
+    labels: dict[str, str]  # run id -> display name
+    colors: dict[str, str]  # run id -> colour
 
 
-def load(catalog: Catalog, run_ids: list[str], options: Options,
-         progress: Callable[[int, int, str], None] | None = None,
-         should_stop: Callable[[], bool] | None = None) -> VennData:
-    if len(dict.fromkeys(run_ids)) < 2:
-        raise ValueError("a Venn diagram needs at least 2 different runs")
-    comparison = compare_topk(catalog, run_ids, options.part, options.topk, progress=progress, should_stop=should_stop,
-                              skip_unreadable=True).require(2, "a Venn diagram")
-    return VennData(part=comparison.part, topk=comparison.topk, runs=list(comparison.runs),
-                    sizes=dict(zip(comparison.runs, comparison.sizes, strict=True)), regions=comparison.regions(),
-                    statuses=run_statuses(catalog, comparison.runs), left_out=comparison.left_out)
-
-
-def table(data: VennData, options: Options) -> pd.DataFrame:
-    """One row per region: its members (display labels), how many runs, and the exclusive count."""
-    import pandas as pd  # only the CSV download needs it
-    labels = display_labels(data, options)
-    return pd.DataFrame({
-        "members": [" & ".join(labels[m] for m in r["members"]) for r in data.regions],
-        "n_members": [len(r["members"]) for r in data.regions],
-        "count": [int(r["count"]) for r in data.regions],
-    })
-
-
-def display_labels(data: VennData, options: Options) -> dict[str, str]:
-    names = options.run_labels or {}
-    labels = {}
-    for rid in data.runs:
-        status = data.statuses.get(rid)
-        labels[rid] = with_marker(names.get(rid) or rid, status.converged if status else None,
-                                  options.highlight_non_convergence)
-    if len(set(data.sizes.values())) > 1:  # sets of different size (topk as a fraction on pruned runs): say so
-        labels = {rid: f"{label} (k={data.sizes[rid]})" for rid, label in labels.items()}
-    return labels
-
-
-def run_colors(data: VennData, options: Options) -> dict[str, str]:
-    defaults = categorical_colors(len(data.runs), options.cmap)
-    given = options.colors or {}
-    if isinstance(given, (list, tuple)):
-        given = dict(zip(data.runs, given, strict=False))
-    return {rid: mcolors.to_hex(given.get(rid) or defaults[i]) for i, rid in enumerate(data.runs)}
-
-
-def region_counts(data: VennData) -> dict[int, int]:
-    """{membership bit mask (bit i = data.runs[i]): exclusive count}."""
-    bit = {rid: 1 << i for i, rid in enumerate(data.runs)}
-    return {sum(bit[m] for m in r["members"]): int(r["count"]) for r in data.regions}
-
-
-def build(data: VennData, options: Options) -> Figure:
-    n = len(data.runs)
-    if n < 2:
-        raise ValueError("a Venn diagram needs at least 2 runs")
+def draw(sets: Sets, counts: dict[int, int], options, title: str | None) -> Figure:
+    """A Venn diagram of 2-6 sets. `counts`: {region bit mask: exclusive count}, every region; `options`: the Venn
+    view's Options (figure size, font sizes, fill alpha, outline width)."""
+    n = len(sets.runs)
+    if not 2 <= n <= MAX_DRAWN_SETS:
+        raise ValueError(f"a Venn diagram draws 2 to {MAX_DRAWN_SETS} sets, not {n}")
     with studio_style():
-        if n <= 3:
-            fig = _build_circles(data, options)
-        elif n <= MAX_DRAWN_SETS:
-            fig = _build_shapes(data, options)
-        else:
-            fig = _build_upset(data, options)
-    return fig
-
-
-def _title(data: VennData, options: Options) -> str | None:
-    if options.title is True:
-        return f"{topk_text(data.topk)} overlap ({data.part}), {len(data.runs)} runs"
-    return options.title or None
+        return _build_circles(sets, counts, options, title) if n <= 3 else _build_shapes(sets, counts, options, title)
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # 2-3 runs: matplotlib-venn
 
 
-def _build_circles(data: VennData, options: Options) -> Figure:
+def _build_circles(sets: Sets, counts: dict[int, int], options, title: str | None) -> Figure:
     from matplotlib_venn import venn2, venn2_circles, venn3, venn3_circles
     from matplotlib_venn.layout.venn2 import DefaultLayoutAlgorithm as Layout2
     from matplotlib_venn.layout.venn3 import DefaultLayoutAlgorithm as Layout3
 
-    n = len(data.runs)
-    counts = region_counts(data)
+    n = len(sets.runs)
     # matplotlib-venn region ids: "10", "01", "11" / "100", ..., "111" (character i = inside set i).
     ids = ["10", "01", "11"] if n == 2 else ["100", "010", "110", "001", "101", "011", "111"]
     subsets = tuple(counts[_mask_of(venn_id)] for venn_id in ids)
-    labels, colors = display_labels(data, options), run_colors(data, options)
-    names = [wrap_path(labels[r]) for r in data.runs]  # names sit beside the circles: keep them narrow
-    fill = [colors[r] for r in data.runs]
+    names = [wrap_path(sets.labels[r]) for r in sets.runs]  # names sit beside the circles: keep them narrow
+    fill = [sets.colors[r] for r in sets.runs]
     fig = new_figure(tuple(options.figsize) if options.figsize else (6.0, 5.6 if n == 3 else 4.6))
     ax = fig.add_subplot()
     equal = (Layout2 if n == 2 else Layout3)(fixed_subset_sizes=(1,) * len(ids))  # every region gets room
-    draw, outline = (venn2, venn2_circles) if n == 2 else (venn3, venn3_circles)
-    diagram = draw(subsets=subsets, set_labels=names, set_colors=fill, alpha=options.alpha, ax=ax,
-                   layout_algorithm=equal)
+    diagram_of, outline = (venn2, venn2_circles) if n == 2 else (venn3, venn3_circles)
+    diagram = diagram_of(subsets=subsets, set_labels=names, set_colors=fill, alpha=options.alpha, ax=ax,
+                         layout_algorithm=equal)
     circles = outline(subsets=(1,) * len(ids), ax=ax, linewidth=options.patch_linewidth or 1.5,
                       layout_algorithm=equal)
     for circle, colour in zip(circles, fill, strict=True):
@@ -175,7 +88,6 @@ def _build_circles(data: VennData, options: Options) -> Figure:
         if text is not None:
             text.set_fontsize(options.circle_names_fontsize or 13)
             text.set_multialignment("center")
-    title = _title(data, options)
     if title:
         ax.set_title(title)
     return fig
@@ -201,9 +113,9 @@ def _mask_of(venn_id: str) -> int:
 # 4-6 runs: ellipses / triangles drawn here
 
 
-def _build_shapes(data: VennData, options: Options) -> Figure:
-    n = len(data.runs)
-    labels, colors = display_labels(data, options), run_colors(data, options)
+def _build_shapes(sets: Sets, counts: dict[int, int], options, title: str | None) -> Figure:
+    n = len(sets.runs)
+    colors = sets.colors
     # Laid out here, not by a layout engine: the diagram gets the scale its counts were sized for, the legend and
     # title go around it and the export's crop takes them in (a re-draw skips matplotlib's layout passes).
     fig = new_figure(tuple(options.figsize) if options.figsize else (8.0, 8.0), layout=None)
@@ -211,7 +123,7 @@ def _build_shapes(data: VennData, options: Options) -> Figure:
     ax.set_aspect("equal")
     ax.set_axis_off()
     patches = shape_patches(n)
-    for rid, patch in zip(data.runs, patches, strict=True):
+    for rid, patch in zip(sets.runs, patches, strict=True):
         patch.set_facecolor(mcolors.to_rgba(colors[rid], options.alpha))
         patch.set_edgecolor(colors[rid])
         patch.set_linewidth(options.patch_linewidth or 1.2)
@@ -219,19 +131,19 @@ def _build_shapes(data: VennData, options: Options) -> Figure:
     (x0, y0), (x1, y1) = _extent(patches)
     inches_per_unit = _inches_per_unit(fig, x1 - x0, y1 - y0)
     show_zeros = n < 6  # 6 triangles leave many slivers: empty ones stay blank (and the figure says so)
-    callouts = _place_counts(ax, data, options, inches_per_unit, show_zeros)
+    callouts = _place_counts(ax, counts, n, options, inches_per_unit, show_zeros)
     sides = _place_callouts(ax, callouts, ((x0, y0), (x1, y1)), options, inches_per_unit)
     ax.set_xlim(x0 - (0.14 if "left" in sides else 0.01), x1 + (0.14 if "right" in sides else 0.01))
     ax.set_ylim(y0 - 0.01, y1 + 0.01)
     _place_diagram(fig, ax, n)
-    handles = [Patch(facecolor=mcolors.to_rgba(colors[r], options.alpha), edgecolor=colors[r], label=labels[r])
-               for r in data.runs]
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=2,
-              fontsize=options.circle_names_fontsize or 11, frameon=False)
+    handles = [Patch(facecolor=mcolors.to_rgba(colors[r], options.alpha), edgecolor=colors[r], label=sets.labels[r])
+               for r in sets.runs]
+    # Anchored just below the diagram (the figure has no layout engine to place an outside legend).
+    place_legend(fig, ax, handles, [h.get_label() for h in handles], loc="upper center", bbox=(0.5, -0.01), ncol=2,
+                 fontsize=options.circle_names_fontsize or 11)
     if not show_zeros:
         ax.text(0.5, 1.0, "regions without a number are empty", transform=ax.transAxes, ha="center", va="bottom",
                 fontsize=9, color="0.35")
-    title = _title(data, options)
     if title:
         ax.set_title(title, pad=18 if not show_zeros else 6, y=1.0)  # explicit y: no search for tick labels (none)
     return fig
@@ -266,12 +178,13 @@ class _Callout:
     mask: int
 
 
-def _place_counts(ax, data: VennData, options: Options, inches_per_unit: float, show_zeros: bool) -> list[_Callout]:
+def _place_counts(ax, counts: dict[int, int], n_sets: int, options, inches_per_unit: float,
+                  show_zeros: bool) -> list[_Callout]:
     """Write each count at its region's deepest point. Returns the counts too big for their region."""
-    spots = region_spots(len(data.runs))
+    spots = region_spots(n_sets)
     largest = options.region_counts_fontsize or 13
     callouts = []
-    for mask, count in region_counts(data).items():
+    for mask, count in counts.items():
         if not count and not show_zeros:
             continue
         spot, text = spots[mask], f"{count:,}"
@@ -286,7 +199,7 @@ def _place_counts(ax, data: VennData, options: Options, inches_per_unit: float, 
     return callouts
 
 
-def _place_callouts(ax, callouts: list[_Callout], extent, options: Options, inches_per_unit: float) -> set[str]:
+def _place_callouts(ax, callouts: list[_Callout], extent, options, inches_per_unit: float) -> set[str]:
     """Counts of thin regions in a column beside the diagram, joined to their region by a leader line.
 
     Each region goes to the nearer side (the side with fewer takes the most central ones when the other is full),
@@ -338,19 +251,18 @@ def _spread(targets: list[float], gap: float, low: float, high: float) -> np.nda
 # More than 6 runs: UpSet
 
 
-def upset_bars(data: VennData, options: Options) -> tuple[list[dict], int]:
-    """Non-empty regions, largest first (ties: fewer members, then combination order), and how many exist."""
-    non_empty = [r for r in data.regions if r["count"] > 0]
-    ranked = sorted(non_empty, key=lambda r: (-r["count"], len(r["members"])))  # stable: keeps combination order
-    return ranked[:max(1, options.max_intersections)], len(non_empty)
+def upset(sets: Sets, bars: list[dict], total: int, options, title: str | None) -> Figure:
+    """An UpSet chart: `bars` are the regions shown ({"members": [run ids], "count": exclusive count}), largest
+    first, of `total` non-empty ones; `options`: the Venn view's Options (figure size, name font size)."""
+    with studio_style():
+        return _build_upset(sets, bars, total, options, title)
 
 
-def _build_upset(data: VennData, options: Options) -> Figure:
-    bars, total = upset_bars(data, options)
-    labels, colors = display_labels(data, options), run_colors(data, options)
-    n, m = len(data.runs), len(bars)
+def _build_upset(sets: Sets, bars: list[dict], total: int, options, title: str | None) -> Figure:
+    labels, colors = sets.labels, sets.colors
+    n, m = len(sets.runs), len(bars)
     names_fs = options.circle_names_fontsize or 9
-    layout = _UpsetLayout.for_chart(n, m, [labels[r] for r in data.runs], names_fs, options.figsize)
+    layout = _UpsetLayout.for_chart(n, m, [labels[r] for r in sets.runs], names_fs, options.figsize)
     fig = new_figure(layout.figsize, layout=None)
     ax_bars = fig.add_axes(layout.rect(*layout.bars))
     ax_matrix = fig.add_axes(layout.rect(*layout.matrix), sharex=ax_bars)
@@ -365,8 +277,8 @@ def _build_upset(data: VennData, options: Options) -> Figure:
     ax_bars.set_ylabel("indices in exactly these runs")
     ax_bars.tick_params(axis="x", bottom=False, labelbottom=False)
     ax_bars.margins(y=0.12)
-    _draw_matrix(ax_matrix, data, bars)
-    _bars(ax_sizes, np.arange(n), [data.sizes[r] for r in data.runs], 0.6, [colors[r] for r in data.runs],
+    _draw_matrix(ax_matrix, sets.runs, bars)
+    _bars(ax_sizes, np.arange(n), [sets.sizes[r] for r in sets.runs], 0.6, [colors[r] for r in sets.runs],
           gid="upset-sizes", horizontal=True)
     bands = [[(-0.6, i - 0.5), (m - 0.4, i - 0.5), (m - 0.4, i + 0.5), (-0.6, i + 0.5)] for i in range(0, n, 2)]
     ax_matrix.add_collection(PolyCollection(bands, facecolors="0.95", linewidths=0, zorder=0, gid="upset-bands"),
@@ -379,8 +291,7 @@ def _build_upset(data: VennData, options: Options) -> Figure:
     ax_sizes.spines["right"].set_visible(True)
     for axis in (ax_matrix.xaxis, ax_matrix.yaxis):  # shared with the bars and the set sizes: no ticks there either
         axis.set_major_locator(NullLocator())
-    names_left_of(ax_matrix, np.arange(n), [labels[r] for r in data.runs], names_fs, gid="upset-names")
-    title = _title(data, options)
+    names_left_of(ax_matrix, np.arange(n), [labels[r] for r in sets.runs], names_fs, gid="upset-names")
     shown = f"showing the {m} largest of {total} non-empty intersections" if m < total else \
         f"all {total} non-empty intersections"
     # Above the bar counts, which may stand out of the axes (turned counts of 4+ digits)
@@ -470,9 +381,9 @@ def _label_bars(ax, x: np.ndarray, counts: list[int]) -> None:
                 placement=Placement("center", "bottom", 90 if turned else 0), in_layout=True, gid="upset-count"))
 
 
-def _draw_matrix(ax, data: VennData, bars: list[dict]) -> None:
-    n = len(data.runs)
-    row = {rid: i for i, rid in enumerate(data.runs)}
+def _draw_matrix(ax, runs: list[str], bars: list[dict]) -> None:
+    n = len(runs)
+    row = {rid: i for i, rid in enumerate(runs)}
     columns = [sorted(row[m] for m in region["members"]) for region in bars]
     # One artist per kind (grey grid, member dots, joining lines): a few artists draw far faster than 3 per column.
     grid_x, grid_y = np.meshgrid(np.arange(len(bars)), np.arange(n))

@@ -8,26 +8,16 @@ affect loading, and each file's (path, size, mtime). Big objects (the catalog, o
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import os
 import time
 from dataclasses import asdict
 from pathlib import Path
-from types import ModuleType
 
 import streamlit as st
 
 from gradiend_st.io.discover import Catalog, discover
-
-# Options each view's load() reads (the rest only change drawing). Unknown views key on every option.
-LOAD_OPTIONS = {
-    "convergence": (),
-    "distributions": ("split",),
-    "scatter": ("split",),
-    "heatmap": ("part", "topk"),
-    "venn": ("part", "topk"),
-}
+from gradiend_st.views.base import View
 
 
 def tree_key(root: str | Path) -> str:
@@ -95,9 +85,10 @@ def catalog_for(root: str) -> Catalog:
     return _discover(root, recent_tree_key(root))
 
 
-def load_key(view: str, options) -> str:
+def load_key(view: View, options) -> str:
+    """The options `view.load` reads (its `load_options`; all of them when it does not say), as a string."""
     values = asdict(options)
-    names = LOAD_OPTIONS.get(view)
+    names = view.load_options
     picked = values if names is None else {n: values.get(n) for n in names}
     # Type names are kept: topk 100 (k) and 100.0 are different requests.
     return json.dumps({k: [type(v).__name__, v] for k, v in picked.items()}, sort_keys=True, default=str)
@@ -105,35 +96,31 @@ def load_key(view: str, options) -> str:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _load(view: str, run_ids: tuple[str, ...], options_key: str, files_key: str,  # noqa: ARG001 - cache keys
-          _module: ModuleType, _catalog: Catalog, _options, _computed: list):
+          _view: View, _catalog: Catalog, _options, _computed: list):
     # No Streamlit calls in here: a cached function may not touch elements created outside it (the progress bar),
     # so a first load is computed by the caller, with progress, and handed in through `_computed`.
-    return _computed[0] if _computed else _module.load(_catalog, list(run_ids), _options)
+    return _computed[0] if _computed else _view.load(_catalog, list(run_ids), _options)
 
 
 _seen_keys: dict[tuple, None] = {}  # keys already handed to the cache (insertion-ordered, bounded)
 
 
-def data_key(view: str, catalog: Catalog, run_ids: list[str], options) -> tuple:
+def data_key(view: View, catalog: Catalog, run_ids: list[str], options) -> tuple:
     """What a view's loaded data depends on: the view, the runs, the loading options, the files' identities."""
-    return view, tuple(run_ids), load_key(view, options), run_files_key(catalog, run_ids) + str(catalog.root)
+    return view.name, tuple(run_ids), load_key(view, options), run_files_key(catalog, run_ids) + str(catalog.root)
 
 
-def load_view(view: str, module: ModuleType, catalog: Catalog, run_ids: list[str], options, progress=None,
-              keys: tuple | None = None):
-    """`module.load(...)`, cached on `keys` (default: `data_key(...)`: view, run ids, loading options, files).
+def load_view(view: View, catalog: Catalog, run_ids: list[str], options, progress=None, keys: tuple | None = None):
+    """`view.load(...)`, cached on `keys` (default: `data_key(...)`: view, run ids, loading options, files).
 
-    A key not seen before is loaded here with `progress` (when load() takes one) and stored in the cache; later
-    calls are cache hits. (If the cache evicted an entry meanwhile, it is reloaded without a progress bar.)
+    A key not seen before is loaded here with `progress` and stored in the cache; later calls are cache hits.
+    (If the cache evicted an entry meanwhile, it is reloaded without a progress bar.)
     """
     keys = keys or data_key(view, catalog, run_ids, options)
     computed = []
     if keys not in _seen_keys:
-        kwargs = {}
-        if progress is not None and "progress" in inspect.signature(module.load).parameters:
-            kwargs["progress"] = progress
-        computed.append(module.load(catalog, list(run_ids), options, **kwargs))
+        computed.append(view.load(catalog, list(run_ids), options, progress=progress))
         _seen_keys[keys] = None
         while len(_seen_keys) > 256:
             _seen_keys.pop(next(iter(_seen_keys)))
-    return _load(*keys, module, catalog, options, computed)
+    return _load(*keys, view, catalog, options, computed)

@@ -8,28 +8,30 @@ link shows up in the widgets, and switching pages loses nothing.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from dataclasses import MISSING, dataclass, fields
-from types import ModuleType
 from typing import Any
 
 import streamlit as st
 
 from gradiend_st.analysis.topk import PARTS, parse_topk
+from gradiend_st.mapping import MAPPED_FIELDS
 from gradiend_st.ui import state
+from gradiend_st.views import registry
+from gradiend_st.views.base import View
 
 GROUPS = ("Content", "Labels", "Layout", "Typography")
-# Filled from the mapping grids (or not meant for a form): never shown as widgets.
-FROM_MAPPING = {"label_name_mapping", "class_label_mapping", "legend_name_mapping", "legend_group_mapping", "colors",
-                "paired_legend_labels", "violin_order", "run_labels", "row_label_mapping", "column_label_mapping",
-                "label_mapping", "pretty_groups", "hover_cols"}
 LAYOUT = {"figsize", "height", "width", "alpha", "patch_linewidth", "jitter_scale", "max_points", "max_intersections",
           "order", "cluster"}
 LABELS = {"title", "highlight_non_convergence", "annot", "fmt", "hover_text_max_chars", "hover_text_line_chars"}
 CMAPS = ["viridis", "cividis", "magma", "plasma", "inferno", "Blues", "Greens", "Greys", "YlGnBu", "tab10", "tab20",
          "Set2", "Dark2", "Paired", "Set1"]
-LEGEND_LOCS = [None, "right", "below", "above", "best", "upper left", "upper right", "lower left", "lower right"]
+# None: the view's default place outside the axes; "outside …": the studio's outside places (constrained layout);
+# the rest: matplotlib's locations inside the axes, as gradiend uses them (figures/style.place_legend).
+LEGEND_LOCS = [None, "outside right upper", "outside lower center", "outside upper center", "outside left upper",
+               "best", "upper right", "upper left", "lower left", "lower right", "right", "center left",
+               "center right", "lower center", "upper center", "center"]
+# Choices by GRADIEND parameter name, for every view that has the parameter (a view adds its own in View.choices).
+CHOICES = {"part": PARTS, "legend_loc": tuple(LEGEND_LOCS)}
 
 
 @dataclass(frozen=True)
@@ -38,39 +40,13 @@ class Widget:
     choices: tuple = ()
 
 
-def _choices(name: str, module: ModuleType, context: dict) -> tuple | None:
-    """Known choices for GRADIEND parameter names; the view module's own constants where it has them."""
-    splits = tuple(context.get("splits") or ())
-    table: dict[str, Callable[[], tuple]] = {
-        "part": lambda: PARTS,
-        "value": lambda: ("intersection", "intersection_frac"),
-        "order": lambda: ("input", "name"),
-        "annot": lambda: ("auto", True, False),
-        "scale": lambda: tuple(getattr(module, "SCALES", ("linear", "log", "sqrt", "power"))),
-        "mode": lambda: tuple(getattr(module, "MODES", ("single", "overlay", "facet"))),
-        "class_spread": lambda: (None, "minmax", "iqr", "ci95"),
-        "seed_band": lambda: (None, "minmax", "iqr"),
-        "legend_loc": lambda: tuple(LEGEND_LOCS),
-        "plot_mean_by_feature_class": lambda: (None, True, False),
-        "split": lambda: (None, *splits),
-        "color_by": lambda: ("label", "source_id", "target_id", "type", "data_split", "feature_class_id"),
-        "x_col": lambda: (None, "factual_token", "source_token", "target_id", "source_id", "type", "data_split"),
-        "stratify_by": lambda: (None, "feature_class_id", "label", "source_id", "type"),
-    }
-    if name in table:
-        return table[name]()
-    if name == "cmap":
-        return None  # handled with the field default (None allowed or not)
-    return None
-
-
-def widget_for(field, module: ModuleType, context: dict) -> Widget | None:
+def widget_for(field, choices: dict[str, tuple]) -> Widget | None:
+    """The widget for one Options field; `choices` are the known choices by field name."""
     name, kinds = field.name, _type_names(field.type)
-    if name in FROM_MAPPING:
+    if name in MAPPED_FIELDS:  # filled from the mapping grids
         return None
-    choices = _choices(name, module, context)
-    if choices is not None:
-        return Widget("choice", choices)
+    if name in choices:
+        return Widget("choice", tuple(choices[name]))
     if name == "cmap":
         return Widget("choice", ((None,) if "None" in kinds else ()) + tuple(CMAPS))
     if name == "topk":
@@ -121,17 +97,17 @@ def group_of(name: str) -> str:
 # ----------------------------------------------------------------------------------------------- rendering
 
 
-def render_options(view: str, module: ModuleType, *, key: str, context: dict | None = None):
+def render_options(view: View, *, key: str, context: dict | None = None):
     """Widgets for every shown field, in tabs per group; returns the Options with the user's values."""
-    context = context or {}
-    options_cls = module.Options
+    choices = {**CHOICES, **(view.choices(context or {}) if view.choices else {})}
+    options_cls = view.Options
     defaults = options_cls()
-    stored = state.view_options(view)
+    stored = state.view_options(view.name)
     values = {}
-    specs = [(f, widget_for(f, module, context)) for f in fields(options_cls)]
+    specs = [(f, widget_for(f, choices)) for f in fields(options_cls)]
     by_group = {g: [(f, w) for f, w in specs if w is not None and group_of(f.name) == g] for g in GROUPS}
     tabs = st.tabs([g for g in GROUPS if by_group[g]])
-    version = state.version(f"options.{view}")
+    version = state.version(f"options.{view.name}")
     for tab, group in zip(tabs, [g for g in GROUPS if by_group[g]], strict=True):
         with tab:
             for f, widget in by_group[group]:
@@ -143,14 +119,9 @@ def render_options(view: str, module: ModuleType, *, key: str, context: dict | N
     changed = {name: value for name, value in values.items() if value != getattr(defaults, name)}
     # Keep values the form cannot show (e.g. dicts from a preset) and store the rest.
     kept = {k: v for k, v in stored.items() if k not in values}
-    state.view_options(view).clear()
-    state.view_options(view).update({**kept, **changed})
-    return options_from_values(options_cls, {**kept, **changed})
-
-
-def options_from_values(options_cls, values: dict):
-    known = {f.name for f in fields(options_cls)}
-    return options_cls(**{k: v for k, v in values.items() if k in known})
+    state.view_options(view.name).clear()
+    state.view_options(view.name).update({**kept, **changed})
+    return registry.options_from_dict(view, {**kept, **changed})
 
 
 def _label(name: str) -> str:
@@ -250,8 +221,3 @@ def _title_widget(label: str, current, wkey: str):
     if mode == "custom":
         return st.text_input("custom title", key=text_key, label_visibility="collapsed", placeholder="Title") or True
     return mode == "automatic"
-
-
-def describe(values: dict) -> str:
-    """Compact JSON of changed options (for captions and links)."""
-    return json.dumps(values, sort_keys=True, default=str)

@@ -7,8 +7,8 @@ import threading
 
 import streamlit as st
 
-from gradiend_st.figures.registry import VIEWS, view_module
 from gradiend_st.ui.sidebar import render_sidebar
+from gradiend_st.views import registry
 
 _routing = threading.local()  # set while the router runs a page (Streamlit runs each session's script in a thread)
 
@@ -18,13 +18,8 @@ def run_app() -> None:
     _freeze_startup_objects()
     navigation = st.navigation({
         "": [st.Page("pages/runs.py", title="Runs", icon=":material/table_rows:", default=True)],
-        "Views": [
-            st.Page("pages/convergence.py", title="Convergence", icon=":material/show_chart:"),
-            st.Page("pages/distributions.py", title="Distributions", icon=":material/align_vertical_center:"),
-            st.Page("pages/scatter.py", title="Scatter", icon=":material/scatter_plot:"),
-            st.Page("pages/heatmap.py", title="Heatmap", icon=":material/grid_on:"),
-            st.Page("pages/venn.py", title="Venn", icon=":material/join_inner:"),
-        ],
+        "Views": [st.Page(f"pages/{view.name}.py", title=view.nav_title, icon=view.icon, url_path=view.name)
+                  for view in registry.all_views()],
     })
     render_sidebar()
     _routing.active = True
@@ -44,8 +39,7 @@ def _freeze_startup_objects() -> bool:
     and functions that live as long as the process, so freezing them loses nothing; what sessions create later is
     still collected after every run.
     """
-    for view in VIEWS:
-        view_module(view)
+    registry.all_views()
     gc.collect()
     gc.freeze()
     return True

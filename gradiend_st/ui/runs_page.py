@@ -7,6 +7,7 @@ import streamlit as st
 from gradiend_st.ui.grids import render_mapping_grids
 from gradiend_st.ui.overview import render_overview
 from gradiend_st.ui.view_page import current_catalog
+from gradiend_st.views import registry
 
 
 class RunsPage:
@@ -17,7 +18,7 @@ class RunsPage:
     def header(self) -> None:
         st.title("Runs")
         st.caption("Every GRADIEND run found under the chosen folder, with unreadable files listed by reason. "
-                   "Tick runs to compare them in the Heatmap, Venn and convergence overlay.")
+                   f"Tick runs to compare them ({registry.comparison_titles()}).")
 
     def ready(self) -> bool:
         self.catalog = current_catalog()

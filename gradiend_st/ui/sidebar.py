@@ -5,10 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from gradiend_st import mapping as mp
-from gradiend_st.figures import registry
-from gradiend_st.presets import Preset, PresetError, options_to_dict
+from gradiend_st.presets import Preset, PresetError, preset_of
 from gradiend_st.ui import caching, links, sources, state
-from gradiend_st.ui.options_form import FROM_MAPPING, options_from_values
+from gradiend_st.views import registry
 
 
 def render_sidebar() -> None:
@@ -53,7 +52,7 @@ def render_selection(catalog) -> None:
     if st.session_state.get(wkey) != canonical:
         st.session_state[wkey] = canonical
     labels = state.mapping()
-    st.multiselect("Selected runs (Heatmap, Venn, convergence overlay)", list(catalog.runs), key=wkey,
+    st.multiselect(f"Selected runs ({registry.comparison_titles()})", list(catalog.runs), key=wkey,
                    format_func=labels.run_label, on_change=lambda: state.set_selection(st.session_state[wkey],
                                                                                        from_widget="sidebar"),
                    placeholder="Tick runs on the Runs page or pick them here")
@@ -64,31 +63,26 @@ def render_selection(catalog) -> None:
 
 def current_preset() -> Preset:
     """Mappings + every view's options (full, GRADIEND names; label fields live in the mapping) + selection."""
-    views = {}
-    for view in registry.VIEWS:
-        try:
-            module = registry.view_module(view)
-        except ImportError:
-            continue
-        values = options_to_dict(options_from_values(module.Options, state.view_options(view)))
-        views[view] = {k: v for k, v in values.items() if k not in FROM_MAPPING}
-    return Preset(mapping=state.mapping(), views=views, selection=state.selection(), run=state.get(state.RUN))
+    return preset_of(state.mapping(), st.session_state.get(state.OPTIONS, {}), state.selection(), state.get(state.RUN))
 
 
 def apply_preset(preset: Preset, catalog) -> str:
     """Load a preset into the session; returns a one-line summary."""
     state.set_mapping(mp.merge(preset.mapping, catalog) if catalog is not None else preset.mapping)
     for view, values in preset.views.items():
-        if view in registry.VIEWS:
+        if view in registry.VIEW_NAMES:
             state.set_view_options(view, values)
-    known = [rid for rid in preset.selection if catalog is None or rid in catalog.runs]
+    selection = preset.selection or []
+    known = [rid for rid in selection if catalog is None or rid in catalog.runs]
     if known:
         state.set_selection(known)
-    if preset.run and (catalog is None or preset.run in catalog.runs):
+    missing = [rid for rid in selection if rid not in known]
+    if preset.run and catalog is not None and preset.run not in catalog.runs:
+        missing.append(preset.run)
+    elif preset.run:
         state.put(state.RUN, preset.run)
-    missing = len(preset.selection) - len(known)
     return (f"Preset loaded: {len(preset.views)} views, {len(preset.mapping.classes)} label rows"
-            + (f"; {missing} selected runs are not in this folder" if missing else "") + ".")
+            + (f"; not in this folder: {', '.join(dict.fromkeys(missing))}" if missing else "") + ".")
 
 
 def render_presets(catalog) -> None:

@@ -1,63 +1,32 @@
-"""One template for the five view pages: pick runs, options, the figure, downloads, code, mapping grids.
+"""One template for every view page: pick runs, options, the figure, downloads, code, mapping grids.
 
-Every view module follows the contract in `gradiend_st.figures.registry`; this page only calls it. A view whose
-module does not exist yet shows an st.info instead. The figure panel is an `st.fragment`: changing an option redraws
-that panel only; the convergence panel also reruns on a timer to follow a run that is still training.
+Everything view-specific comes from the view's registry record (`gradiend_st.views.base.View`); the run choice,
+loading rules and mapping come from `gradiend_st.pipeline`, the same functions `gradiend-st render` uses. The figure
+panel is an `st.fragment`: changing an option redraws that panel only; a `live` view's panel also reruns on a timer
+to follow a run that is still training.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 
 import streamlit as st
 from matplotlib.figure import Figure
 
 from gradiend_st import mapping as mp
-from gradiend_st import presets
-from gradiend_st.figures import export, registry
+from gradiend_st import pipeline, presets
+from gradiend_st.figures import export
 from gradiend_st.figures.stamped_text import StampedText
 from gradiend_st.io.errors import RunReadError
 from gradiend_st.ui import caching, links, sources, state
 from gradiend_st.ui.downloads import render_download_bar
 from gradiend_st.ui.grids import render_mapping_grids
 from gradiend_st.ui.options_form import render_options
+from gradiend_st.views import registry
+from gradiend_st.views.base import View
 
 LIVE_SECONDS = 2
-
-
-@dataclass(frozen=True)
-class ViewInfo:
-    title: str
-    icon: str
-    runs: str  # "one": a single run | "one_or_selection": one run, or the selection in overlay/facet mode | "selection"
-    min_runs: int
-    blurb: str
-
-
-VIEWS = {
-    "convergence": ViewInfo("Training convergence", ":material/show_chart:", "one_or_selection", 1,
-                            "Mean encoded value per class and correlation over training steps (training.json). "
-                            "Set mode to overlay or facet to compare the selected runs."),
-    "distributions": ViewInfo("Encoder distributions", ":material/align_vertical_center:", "one", 1,
-                              "Split violins of the encoded values per class and neutral data (encoded_values_*.csv)."),
-    "scatter": ViewInfo("Encoder scatter", ":material/scatter_plot:", "one", 1,
-                        "Every encoded row by category and label; hover a point for its sentence."),
-    "heatmap": ViewInfo("Top-k overlap heatmap", ":material/grid_on:", "selection", 1,
-                        "How many of the top-k most important base-model weights each pair of selected runs shares."),
-    "venn": ViewInfo("Top-k overlap Venn", ":material/join_inner:", "selection", 2,
-                     "Exact exclusive region counts of the selected runs' top-k sets (an UpSet chart beyond 6 runs)."),
-}
-
-
-def module_or_none(view: str) -> ModuleType | None:
-    """The view's module, or None while it does not exist yet (its page then says so)."""
-    if importlib.util.find_spec(f"gradiend_st.figures.{view}") is None:
-        return None
-    return registry.view_module(view)
 
 
 def current_catalog():
@@ -75,9 +44,9 @@ def current_catalog():
 class ViewPage:
     """The steps of a view page, so the page file reads like a table of contents."""
 
-    def __init__(self, view: str, *, key: str | None = None):
-        self.view, self.key, self.info = view, key or view, VIEWS[view]
-        self.module: ModuleType | None = None
+    def __init__(self, name: str, *, key: str | None = None):
+        self.view: View = registry.get(name)
+        self.key = key or name
         self.catalog = None
         self.focus: str | None = None
 
@@ -90,60 +59,54 @@ class ViewPage:
             self.mapping_grids()  # labels, legend groups, colours: shared by every view
 
     def header(self) -> None:
-        st.title(self.info.title)
-        st.caption(self.info.blurb)
+        st.title(self.view.title)
+        st.caption(self.view.blurb)
 
     def ready(self) -> bool:
-        """The view's module exists and there are runs to show; otherwise say why."""
-        self.module = module_or_none(self.view)
-        if self.module is None:
-            st.info(f"The {self.info.title.lower()} view is still being built; this page works as soon as "
-                    f"`gradiend_st/figures/{self.view}.py` exists.", icon=":material/construction:")
-            return False
+        """There are runs to show; otherwise say why."""
         self.catalog = current_catalog()
         if self.catalog is None:
             return False
         if not self.catalog.runs:
             st.info("No GRADIEND runs in this folder. Open another folder, upload runs or open the demo (sidebar).")
             return False
-        links.read_once(self.view, self.module.Options)
+        links.read_once(self.view.name, self.view.Options)
         return True
 
     def pick_runs(self) -> None:
         """Single-run views pick their run here; comparison views use the shared selection (sidebar, Runs page)."""
-        if self.info.runs != "selection":
+        if self.view.runs != "selection":
             with st.columns([2, 3])[0]:
                 self.focus = pick_run(self.view, self.catalog, key=self.key)
 
     def figure_panel(self) -> None:
-        """Options, figure, downloads and code in one fragment (the convergence one also reruns on a timer)."""
+        """Options, figure, downloads and code in one fragment (a live view's also reruns on a timer)."""
         live = False
-        if self.view == "convergence":
+        if self.view.live:
             live = st.toggle(f"Live: re-read training.json every {LIVE_SECONDS} s", key=f"{self.key}.live",
                              value=state.get(state.LIVE, True), help="Follows a run that is still training.")
             state.put(state.LIVE, live)
         panel = st.fragment(figure_panel, run_every=LIVE_SECONDS if live else None)
-        panel(self.view, self.module, self.catalog, self.focus, self.key)
+        panel(self.view, self.catalog, self.focus, self.key)
 
     def mapping_grids(self) -> None:
-        render_mapping_grids(state.get(f"studio.page_runs.{self.view}"), key=self.key)
+        render_mapping_grids(state.get(f"studio.page_runs.{self.view.name}"), key=self.key)
 
 
-def pick_run(view: str, catalog, *, key: str) -> str | None:
+def pick_run(view: View, catalog, *, key: str) -> str | None:
     """The run a single-run view shows: the page's selectbox, fed from the shared state."""
-    needs_encoded = view in ("distributions", "scatter")
-    choices = [rid for rid, run in catalog.runs.items() if not needs_encoded or run.encoded]
-    if not choices:
-        st.info("No run here has an encoder evaluation (encoded_values_*.csv).")
+    choice = pipeline.one_run(view, catalog, state.selection(), state.get(state.RUN))
+    if choice.missing and choice.ids:
+        st.warning(f"Run {choice.missing_text(catalog.root.name)}; showing {choice.ids[0]}", icon=":material/warning:")
+    if not choice.ids:
+        st.info(choice.problem)
         return None
-    current = state.get(state.RUN)
-    if current not in choices:
-        current = next((rid for rid in state.selection() if rid in choices), choices[0])
     wkey = f"{key}.run"
-    if st.session_state.get(wkey) != current:
-        st.session_state[wkey] = current
+    if st.session_state.get(wkey) != choice.ids[0]:
+        st.session_state[wkey] = choice.ids[0]
     labels = state.mapping()
-    chosen = st.selectbox("Run", choices, key=wkey, format_func=lambda rid: _run_choice(rid, labels))
+    chosen = st.selectbox("Run", pipeline.candidates(view, catalog), key=wkey,
+                          format_func=lambda rid: _run_choice(rid, labels))
     state.put(state.RUN, chosen)
     return chosen
 
@@ -156,52 +119,35 @@ def _run_choice(run_id: str, labels: mp.Mapping) -> str:
 # ----------------------------------------------------------------------------------------------- the panel
 
 
-def figure_panel(view: str, module: ModuleType, catalog, focus: str | None, key: str) -> None:
-    info = VIEWS[view]
+def figure_panel(view: View, catalog, focus: str | None, key: str) -> None:
     left, right = st.columns([1.15, 3], gap="large")
     with left:
         st.markdown("**Options**")
-        options = render_options(view, module, key=key, context={"splits": _splits(catalog, focus)})
-    run_ids = runs_for(info, options, catalog, focus)
-    state.put(f"studio.page_runs.{view}", run_ids)
+        options = render_options(view, key=key, context={"splits": _splits(catalog, focus)})
+    choice = pipeline.choose_runs(view, catalog, options, selection=state.selection(), run=focus)
+    state.put(f"studio.page_runs.{view.name}", choice.ids)
     with right:
-        problem = run_count_problem(info, run_ids)
-        if problem:
-            st.info(problem, icon=":material/checklist:")
+        if choice.missing:
+            st.warning(f"Selected runs {choice.missing_text(catalog.root.name)}", icon=":material/warning:")
+        if choice.problem:
+            st.info(choice.problem, icon=":material/checklist:")
             return
-        data_key = caching.data_key(view, catalog, run_ids, options)  # stats the runs' files: once per rerun
-        data = load_with_progress(view, module, catalog, run_ids, options, data_key)
+        data_key = caching.data_key(view, catalog, choice.ids, options)  # stats the runs' files: once per rerun
+        data = load_with_progress(view, catalog, choice.ids, options, data_key)
         if data is None:
             return
-        for rid, exc in getattr(data, "left_out", {}).items():  # top-k views draw the readable runs
-            st.warning(f"Left out {rid}: {catalog.error_text(exc)}", icon=":material/warning:")
-        _merge_view_labels(module, data)
-        full = mp.to_options(view, options, state.mapping(), run_ids, label_values=getattr(data, "class_names", None))
-        shown = draw(view, module, data, full, data_key)
-        if shown:
-            render_download_bar(view, module, data, full, run_ids, key=key)
-            render_code(view, full, run_ids, catalog)
-    from_selection = info.runs == "selection" or (info.runs == "one_or_selection" and run_ids != [focus])
-    links.write(view, options, module.Options(), runs=run_ids if from_selection else None,
-                run=None if from_selection else focus)
-
-
-def runs_for(info: ViewInfo, options, catalog, focus: str | None) -> list[str]:
-    selection = [rid for rid in state.selection() if rid in catalog.runs]
-    if info.runs == "selection":
-        return selection
-    if info.runs == "one_or_selection" and getattr(options, "mode", "single") != "single":
-        return selection or ([focus] if focus else [])
-    return [focus] if focus else []
-
-
-def run_count_problem(info: ViewInfo, run_ids: list[str]) -> str | None:
-    if len(run_ids) >= info.min_runs:
-        return None
-    if info.runs == "one":
-        return "Pick a run above."
-    return (f"Select at least {info.min_runs} runs: tick them on the Runs page or pick them in the sidebar "
-            f"({len(run_ids)} selected).")
+        for rid, reason in data.left_out.items():  # the readable runs are drawn
+            st.warning(f"Left out {rid}: {reason}", icon=":material/warning:")
+        for message in data.warnings:
+            st.warning(message, icon=":material/warning:")
+        mapping, full = pipeline.labelled(view, data, options, state.mapping(), catalog)
+        if mapping != state.mapping():  # labels found in the data (e.g. 'Neutral: Training masked') get grid rows
+            state.set_mapping(mapping)
+        if draw(view, data, full, data_key):
+            render_download_bar(view, data, full, choice.ids, key=key)
+            render_code(view, full, data.runs, catalog)
+    multi = view.multi_run(options)
+    links.write(view.name, options, view.Options(), runs=choice.ids if multi else None, run=None if multi else focus)
 
 
 def _splits(catalog, focus: str | None) -> list[str]:
@@ -209,7 +155,7 @@ def _splits(catalog, focus: str | None) -> list[str]:
     return list(run.encoded) if run else []
 
 
-def load_with_progress(view: str, module: ModuleType, catalog, run_ids: list[str], options, data_key: tuple):
+def load_with_progress(view: View, catalog, run_ids: list[str], options, data_key: tuple):
     """The cached load; a progress bar names the run being read when top-k work is not cached yet."""
     bar = st.empty()
 
@@ -218,7 +164,7 @@ def load_with_progress(view: str, module: ModuleType, catalog, run_ids: list[str
         bar.progress(min(1.0, done / max(total, 1)), text=text)
 
     try:
-        return caching.load_view(view, module, catalog, run_ids, options, progress, keys=data_key)
+        return caching.load_view(view, catalog, run_ids, options, progress, keys=data_key)
     except RunReadError as exc:
         st.error(catalog.error_text(exc), icon=":material/error:")
     except (ValueError, KeyError, InterruptedError) as exc:
@@ -228,30 +174,11 @@ def load_with_progress(view: str, module: ModuleType, catalog, run_ids: list[str
     return None
 
 
-def _merge_view_labels(module: ModuleType, data) -> None:
-    """Labels the view found in the data (e.g. 'Neutral: Training masked') get rows in the class grid."""
-    finder = getattr(module, "legend_labels", None)
-    if not callable(finder):
-        return
-    try:
-        labels = [str(x) for x in finder(data)]
-    except Exception:  # a view that cannot list labels still draws
-        return
-    current = state.mapping()
-    merged = mp.merge(current, catalog=_Empty(), run_ids=[], extra_labels=labels)
-    if merged != current:
-        state.set_mapping(merged)
-
-
-class _Empty:
-    runs: dict = {}
-
-
-def draw(view: str, module: ModuleType, data, options, data_key: tuple) -> bool:
+def draw(view: View, data, options, data_key: tuple) -> bool:
     """build() and show; records the figure's text and timing (the alt text, and what tests check)."""
     started = time.perf_counter()
     try:
-        shown, texts = _rendered(repr((data_key, options)), module, data, options)
+        shown, texts = _rendered(repr((data_key, options)), view, data, options)
     except (ValueError, KeyError, RunReadError) as exc:
         st.error(f"Cannot draw with these options: {exc}", icon=":material/error:")
         return False
@@ -259,21 +186,21 @@ def draw(view: str, module: ModuleType, data, options, data_key: tuple) -> bool:
     if isinstance(shown, bytes):
         st.image(shown, width="content", output_format="PNG", alt=_alt(view, texts))
     elif isinstance(shown, dict):  # a Vega-Lite spec; theme=None: the browser draws what vl-convert exports
-        st.vega_lite_chart(shown, theme=None, key=f"{view}.vega", alt=_alt(view, texts))
+        st.vega_lite_chart(shown, theme=None, key=f"{view.name}.vega", alt=_alt(view, texts))
     else:
-        st.plotly_chart(shown, theme=None, width="stretch", key=f"{view}.plotly",
+        st.plotly_chart(shown, theme=None, width="stretch", key=f"{view.name}.plotly",
                         config={"displaylogo": False, "toImageButtonOptions": {"format": "svg"}})
     done = time.perf_counter()
-    _notes(data)
-    state.record_figure(view, texts=texts, build_ms=(built - started) * 1000, show_ms=(done - built) * 1000)
+    state.record_figure(view.name, texts=texts, build_ms=(built - started) * 1000, show_ms=(done - built) * 1000,
+                        file=lambda fmt, dpi=200: pipeline.file_bytes(view, data, options, fmt, dpi=dpi))
     return True
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def _rendered(key: str, _module: ModuleType, _data, _options):  # noqa: ARG001 - `key` is the cache key
+def _rendered(key: str, _view: View, _data, _options):  # noqa: ARG001 - `key` is the cache key
     """(screen PNG, the plotly figure or the Altair chart's spec; the figure's texts). The same data and options
     draw the same figure, so page visits and reruns that change nothing in it (another session's too) reuse it."""
-    fig = _module.build(_data, _options)
+    fig = _view.build(_data, _options)
     if _is_altair(fig):  # as its spec, made once (st.altair_chart would validate it again on every run: ~0.13 s)
         fig = fig.to_dict(validate=False)
     texts = figure_texts(fig)
@@ -323,12 +250,12 @@ def _spec_texts(spec):
                 yield from _spec_texts(value)
 
 
-def _alt(view: str, texts: list[str]) -> str:
+def _alt(view: View, texts: list[str]) -> str:
     """Words first (title, labels, legend), then the numbers: what a screen reader should hear first."""
     words = [t for t in texts if not _is_number(t)]
     numbers = [t for t in texts if _is_number(t)]
     shown = ", ".join((words + numbers)[:80])
-    return f"{VIEWS[view].title}: {shown}"[:1500]
+    return f"{view.title}: {shown}"[:1500]
 
 
 def _is_number(text: str) -> bool:
@@ -345,14 +272,7 @@ def _close(fig: Figure) -> None:
     plt.close(fig)  # our figures are pyplot-free, so this only guards against one that is not
 
 
-def _notes(data) -> None:
-    error = getattr(data, "error", None)
-    errors = getattr(data, "errors", None) or ([error] if error else [])
-    for message in errors:
-        st.warning(message, icon=":material/warning:")
-
-
-def render_code(view: str, options, run_ids: list[str], catalog) -> None:
+def render_code(view: View, options, run_ids: list[str], catalog) -> None:
     source = sources.current()
     checkpoints = {}
     for rid in run_ids:

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from gradiend_st.views.registry import VIEW_NAMES
 from tests.app.test_pages import figure_texts, open_page, start
 from tests.builders import write_run
 from tests.test_hostile_inputs import CASES, _tree_digest
 
-PAGES = ("convergence", "distributions", "scatter", "heatmap", "venn")
+PAGES = VIEW_NAMES
 SINGLE_RUN_READERS = {"training": "convergence", "encoded": "distributions"}
 
 

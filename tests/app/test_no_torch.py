@@ -12,7 +12,8 @@ SCRIPT = f"""
 import sys
 from streamlit.testing.v1 import AppTest
 at = AppTest.from_file({str(APP)!r}, default_timeout=90).run()
-for page in ("convergence", "distributions", "scatter", "heatmap", "venn"):
+from gradiend_st.views.registry import VIEW_NAMES
+for page in VIEW_NAMES:
     at.switch_page(f"pages/{{page}}.py").run()
     assert not at.exception, (page, [e.value for e in at.exception])
 print("torch" in sys.modules)

@@ -17,11 +17,11 @@ from streamlit.testing.v1 import AppTest
 from gradiend_st.demo import DEMO_ROOT
 from gradiend_st.mapping import ClassLabel, Mapping, RunLabel
 from gradiend_st.presets import Preset
+from gradiend_st.views import registry
+from gradiend_st.views.registry import VIEW_NAMES
 
 APP = Path(__file__).resolve().parents[2] / "streamlit_app.py"
-PAGES = ("convergence", "distributions", "scatter", "heatmap", "venn")
-FORMATS = {"convergence": ("PNG", "PDF", "SVG"), "distributions": ("PNG", "PDF", "SVG"),
-           "scatter": ("HTML", "PNG", "PDF", "SVG"), "heatmap": ("PNG", "PDF", "SVG"), "venn": ("PNG", "PDF", "SVG")}
+PAGES = VIEW_NAMES
 
 
 def start(**state) -> AppTest:
@@ -76,7 +76,8 @@ def test_every_page_draws_a_figure_with_downloads(app, page):
     assert figure_texts(at, page), "a figure was drawn"
     shown = at.main.get("image") or at.main.get("plotly_chart")
     assert shown, "the figure is on the page"
-    assert main_labels(at) == [*FORMATS[page], "CSV"]
+    view = registry.get(page)
+    assert main_labels(at) == [*(f.upper() for f in view.export_formats(view.Options())), "CSV"]
     assert any("gradiend" in c.value for c in at.main.get("code")), "copy as code"
 
 

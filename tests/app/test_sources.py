@@ -98,17 +98,19 @@ def test_recent_tree_key_walks_again_after_a_second(tree, monkeypatch):
 
 
 def test_load_keys_keep_the_topk_type():
-    from gradiend_st.figures import registry
+    from gradiend_st.views import registry
 
-    options = registry.view_module("heatmap").Options
-    assert caching.load_key("heatmap", options(topk=1)) != caching.load_key("heatmap", options(topk=1.0))
-    assert caching.load_key("heatmap", options(cmap="magma")) == caching.load_key("heatmap", options())
-    assert caching.load_key("convergence", registry.view_module("convergence").Options(title="x")) == "{}"
+    heatmap, convergence = registry.get("heatmap"), registry.get("convergence")
+    options = heatmap.Options
+    assert caching.load_key(heatmap, options(topk=1)) != caching.load_key(heatmap, options(topk=1.0))
+    assert caching.load_key(heatmap, options(cmap="magma")) == caching.load_key(heatmap, options())
+    assert caching.load_key(convergence, convergence.Options(title="x")) == "{}"
 
 
 def test_first_load_reports_progress_and_later_loads_hit_the_cache(tree):
-    import types
     from dataclasses import dataclass
+
+    from gradiend_st.views.base import View
 
     @dataclass
     class Options:
@@ -124,14 +126,14 @@ def test_first_load_reports_progress_and_later_loads_hit_the_cache(tree):
                 progress(done, len(run_ids), rid)
         return {"runs": run_ids, "topk": options.topk}
 
-    module = types.ModuleType("fake_view")
-    module.load, module.Options = load, Options
+    view = View(name="fake-heatmap", title="", nav_title="", icon="", blurb="", Options=Options, load=load,
+                build=None, table=None, load_options=("part", "topk"))
     catalog = discover(tree / "allowed" / "runs")
     seen = []
-    first = caching.load_view("fake-heatmap", module, catalog, ["he_she"], Options(), lambda *a: seen.append(a))
-    again = caching.load_view("fake-heatmap", module, catalog, ["he_she"], Options(), lambda *a: seen.append(a))
+    first = caching.load_view(view, catalog, ["he_she"], Options(), lambda *a: seen.append(a))
+    again = caching.load_view(view, catalog, ["he_she"], Options(), lambda *a: seen.append(a))
     assert first == again == {"runs": ["he_she"], "topk": 10}
     assert calls == [["he_she"]], "the second call is a cache hit"
     assert seen == [(0, 1, "he_she")], "progress names the run being read"
-    caching.load_view("fake-heatmap", module, catalog, ["he_she"], Options(topk=20))
+    caching.load_view(view, catalog, ["he_she"], Options(topk=20))
     assert len(calls) == 2, "options that change loading are part of the key"

@@ -15,10 +15,11 @@ except ImportError:  # the fixtures skip these tests (or fail them when the brow
     expect = None
 
 from gradiend_st.demo import DEMO_ROOT
+from gradiend_st.views.registry import VIEW_NAMES
 
 pytestmark = pytest.mark.e2e
 
-PAGES = ("", "convergence", "distributions", "scatter", "heatmap", "venn")
+PAGES = ("", *VIEW_NAMES)
 MAGIC = {"png": b"\x89PNG\r\n\x1a\n", "pdf": b"%PDF-", "svg": b"<?xml", "html": b"<html"}
 GRID = 'iframe[title="st_aggrid.AgGrid.agGrid"]'
 

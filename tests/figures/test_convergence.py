@@ -7,9 +7,9 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PathCollection, PolyCollection
 
-from gradiend_st.figures import convergence as cv
 from gradiend_st.figures.export import figure_bytes
 from gradiend_st.io.discover import discover
+from gradiend_st.views import convergence as cv
 from tests.builders import training_json, write_run
 
 DAGGER = "\u2020"
@@ -205,12 +205,14 @@ def test_unreadable_run_is_a_note_not_a_crash(tmp_path):
     (tmp_path / "bad" / "model" / "training.json").write_text("{\"training_stats\": 3}")
     catalog = discover(tmp_path)
     data = cv.load(catalog, ["good", "bad", "missing"])
-    assert [r.run_id for r in data.runs] == ["good"]
-    assert len(data.errors) == 2 and data.errors[0].startswith("bad: ")
+    assert data.runs == [r.run_id for r in data.curves] == ["good"]
+    assert list(data.left_out) == ["bad", "missing"]
+    assert data.left_out["bad"].startswith("bad/model/training.json: ")
+    assert data.left_out["missing"] == "no run 'missing' under " + tmp_path.name  # no quotes around the reason
     fig = cv.build(data, cv.Options())
     assert fig._supxlabel.get_text().startswith("Not shown: bad: ")
     empty = cv.build(cv.load(catalog, ["missing"]), cv.Options())
-    assert "Nothing to draw" in empty.axes[0].texts[0].get_text()
+    assert empty.axes[0].texts[0].get_text() == f"Nothing to draw: missing: no run 'missing' under {tmp_path.name}"
 
 
 def test_table_long_format(catalog, runs_root):

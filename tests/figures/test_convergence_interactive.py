@@ -8,10 +8,9 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from gradiend_st.figures import convergence as cv
 from gradiend_st.figures import convergence_interactive as ci
-from gradiend_st.figures import registry
 from gradiend_st.figures.style import categorical_colors
+from gradiend_st.views import convergence as cv
 
 DAGGER = "\u2020"
 RUNS = ["he_she", "she_they", "suite_pronouns/he__they"]
@@ -48,7 +47,7 @@ def png_size(png: bytes) -> tuple[int, int]:
 def test_the_chart_holds_the_training_json_values(catalog, runs_root):
     data, opts, chart = interactive(catalog, RUNS)
     assert isinstance(chart, alt.VConcatChart)
-    frame = ci.frame(data, opts)
+    frame = ci.frame(data.curves, opts)
     raw = stats(runs_root, "he_she")
     steps = sorted(int(s) for s in raw["scores"])
     corr = frame[(frame.run_id == "he_she") & (frame.panel == "correlation")]
@@ -58,7 +57,7 @@ def test_the_chart_holds_the_training_json_values(catalog, runs_root):
         assert rows.value.tolist() == [raw["mean_by_class"][str(s)][key] for s in steps]
         assert set(rows["style"]) == {f"label {key}"}  # the dash pattern tells the label, as in the overlay
     assert set(frame.run) == {"he_she", "she_they", f"suite_pronouns/he__they {DAGGER}"}
-    best = ci.best_steps(data, opts)
+    best = ci.best_steps(data.curves, opts)
     assert best.set_index("run").loc[f"suite_pronouns/he__they {DAGGER}", "step"] == 10
 
 
@@ -78,7 +77,7 @@ def test_legend_highlight_zoom_and_the_overlay_colours(catalog):
 
 def test_spread_and_seed_bands_are_the_view_bands(catalog, runs_root):
     data, opts, _ = interactive(catalog, ["he_she_seeds", "he_she"], seed_band="minmax", class_spread="iqr")
-    frame = ci.frame(data, opts)
+    frame = ci.frame(data.curves, opts)
     seeds = [json.loads(p.read_text())["training_stats"]["scores"]
              for p in sorted((runs_root / "he_she_seeds" / "seeds").glob("seed_*/training.json"))]
     corr = frame[(frame.run_id == "he_she_seeds") & (frame.panel == "correlation")].set_index("step")
@@ -108,8 +107,8 @@ def test_files_from_vl_convert(catalog):
 
 def test_html_only_in_interactive_mode(catalog):
     overlay = cv.Options(mode="overlay")
-    assert registry.export_formats(cv, overlay) == ("png", "pdf", "svg")
-    assert registry.export_formats(cv, cv.Options(mode="interactive")) == ("png", "pdf", "svg", "html")
+    assert cv.VIEW.export_formats(overlay) == ("png", "pdf", "svg")
+    assert cv.VIEW.export_formats(cv.Options(mode="interactive")) == ("png", "pdf", "svg", "html")
     with pytest.raises(ValueError, match="overlay mode exports png, pdf, svg"):
         cv.export(cv.load(catalog, RUNS, overlay), overlay, "html")
 
@@ -126,3 +125,15 @@ def test_figsize_is_the_whole_chart_as_in_the_matplotlib_modes(catalog):
     data = cv.load(catalog, RUNS, opts)
     width, height = png_size(cv.export(data, opts, "png", dpi=100))
     assert 0.9 * 600 <= width <= 1.1 * 600 and 0.9 * 400 <= height <= 1.1 * 400, (width, height)
+
+
+def test_run_colors_colour_the_runs_as_in_the_overlay(catalog):
+    chosen = {"she_they": "#123456"}
+    data, opts, chart = interactive(catalog, RUNS, run_colors=chosen)
+    palette = categorical_colors(3)
+    expected = [palette[0], "#123456", palette[2]]
+    labels = ["he_she", "she_they", f"suite_pronouns/he__they {DAGGER}"]
+    assert json.dumps({"domain": labels, "range": expected})[1:-1] in json.dumps(chart.to_dict())
+    overlay = cv.build(data, cv.Options(mode="overlay", run_colors=chosen))
+    lines = {ln.get_label(): ln.get_color() for ln in overlay.axes[-1].get_lines()}
+    assert [lines[label] for label in labels] == expected

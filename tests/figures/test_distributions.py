@@ -7,9 +7,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_hex
 
-from gradiend_st.figures import distributions as ds
 from gradiend_st.figures.export import figure_bytes
 from gradiend_st.io.discover import discover
+from gradiend_st.views import distributions as ds
 from tests.builders import write_run
 
 DAGGER = "\u2020"
@@ -166,15 +166,9 @@ def test_table_counts_and_quartiles(catalog, runs_root):
     assert (row.violin, row.side) == ("Neutral", "left")
 
 
-def test_quartile_lines_and_kde(catalog, runs_root):
-    scipy_stats = pytest.importorskip("scipy.stats")
+def test_quartile_lines(catalog, runs_root):
     raw = csv_counts(runs_root, "he_she")
     values = raw[raw.type == "neutral_dataset"].encoded.to_numpy()
-    grid, density = ds.half_density(values)
-    assert grid[0] == values.min() and grid[-1] == values.max()  # cut=0
-    expected = scipy_stats.gaussian_kde(values)(grid)  # Scott's rule is scipy's default
-    np.testing.assert_allclose(density, expected / expected.max(), rtol=1e-9)
-    assert ds.half_density(np.array([0.5, 0.5, 0.5])) is None and ds.half_density(np.array([1.0])) is None
     ax = build(catalog, "he_she").axes[0]
     dashed = [ln for ln in ax.get_lines() if ln.get_linestyle() == "--"]
     assert any(np.allclose(ln.get_ydata(), np.median(values)) and ln.get_xdata()[1] > 1 for ln in dashed)
@@ -189,9 +183,22 @@ def test_collapsed_halves_are_coloured_bars(catalog):
     assert len(halves(ax)) == 2  # only the neutral halves have a visible shape
 
 
-@pytest.mark.parametrize("options", [{}, {"legend_loc": "below"}, {"legend_loc": "upper right"}])
+@pytest.mark.parametrize("options", [{}, {"legend_loc": "below"}, {"legend_loc": "outside upper center"},
+                                     {"legend_loc": "outside left upper"}])
 def test_legend_is_outside_the_data(catalog, options):
     assert_legend_outside_axes(build(catalog, SUITE, **options))
+
+
+def test_a_matplotlib_loc_puts_the_legend_inside_the_axes_as_gradiend(catalog):
+    """legend_loc means the same in every view (style.place_legend): a matplotlib loc is inside the axes."""
+    fig = build(catalog, SUITE, legend_loc="upper right")
+    legend = fig.axes[-1].get_legend()
+    assert legend is not None and not fig.legends and legend._loc == 1  # matplotlib's code of "upper right"
+    FigureCanvasAgg(fig)
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    box, axes_box = legend.get_window_extent(renderer), fig.axes[-1].get_window_extent(renderer)
+    assert axes_box.x0 <= box.x0 and box.x1 <= axes_box.x1 and axes_box.y0 <= box.y0 and box.y1 <= axes_box.y1
 
 
 def test_many_entries_go_below(tmp_path):
@@ -262,6 +269,24 @@ def test_empty_neutral_only_and_missing_files_give_a_message(tmp_path, catalog):
     missing = build(catalog, "he_she", split="split_train")
     assert "no encoded_values_split_train.csv (available: split_test)" in missing.axes[0].texts[0].get_text()
     assert "no run selected" in ds.build(ds.load(catalog, []), ds.Options()).axes[0].texts[0].get_text()
+
+
+def test_runs_that_cannot_be_drawn_are_left_out_with_their_reason(tmp_path, catalog):
+    drawn = load(catalog, "he_she")
+    assert drawn.runs == ["he_she"] and drawn.left_out == {} and drawn.warnings == []
+    no_split = load(catalog, "he_she", split="split_train")
+    assert no_split.runs == [] and no_split.left_out == {
+        "he_she": "no encoded_values_split_train.csv (available: split_test)"}
+    unknown = load(catalog, "not_a_run")
+    assert unknown.runs == [] and "no run 'not_a_run'" in unknown.left_out["not_a_run"]
+    assert not unknown.left_out["not_a_run"].startswith(("'", '"'))
+    write_run(tmp_path, "broken")
+    (tmp_path / "broken" / "encoded_values_split_test.csv").write_bytes(b"\xff\xfe\x00garbage")
+    broken = ds.load(discover(tmp_path), ["broken"])
+    assert broken.runs == [] and broken.left_out["broken"].startswith("broken/encoded_values_split_test.csv: ")
+    message = ds.build(broken, ds.Options()).axes[0].texts[0].get_text()
+    assert message.startswith("Nothing to draw: broken: broken/encoded_values_split_test.csv")
+    assert ds.table(broken, ds.Options()).empty and ds.legend_labels(broken) == []
 
 
 def test_svg_keeps_literal_labels_and_is_deterministic(catalog, tmp_path):

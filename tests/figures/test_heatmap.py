@@ -9,10 +9,11 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from gradiend_st.analysis.convergence import Convergence
-from gradiend_st.figures import heatmap
+from gradiend_st.analysis.ordering import ordered_groups
 from gradiend_st.figures.export import PAD_INCHES, figure_bytes
 from gradiend_st.figures.stamped_text import StampedText
 from gradiend_st.figures.style import studio_style
+from gradiend_st.views import heatmap
 
 KEY = "decoder-weight|100"
 HE_THEY = "suite_pronouns/he__they"
@@ -84,40 +85,31 @@ def test_order_name_and_explicit_list(data):
     assert tick_labels(listed)[:3] == ["he_it", "he_she", data.runs[0]]
 
 
-def test_cluster_is_a_greedy_chain_on_raw_counts(data):
+def test_cluster_draws_the_greedy_chain(data):
+    """The chain itself: tests/analysis/test_ordering.py."""
     options = heatmap.Options(topk=100, cluster=True)
-    [(_, order)] = heatmap.ordered_groups(data, options)
+    [(_, order)] = heatmap.groups_in_order(data, options)
+    assert order == ordered_groups(data.runs, data.counts, cluster=True)[0][1]
     index = {rid: i for i, rid in enumerate(data.runs)}
     assert order[0] == data.runs[0] and sorted(order) == sorted(data.runs)
-    for position in range(1, len(order)):
-        previous, rest = index[order[position - 1]], order[position:]
-        best = max(data.counts[previous, index[rid]] for rid in rest)
-        assert data.counts[previous, index[order[position]]] == best
     # The drawn matrix follows the chain: its first row is the first run's counts in chain order.
     fig = heatmap.build(data, options)
     assert cell_texts(fig)[:len(order)] == [f"{data.counts[0, index[rid]]:.0f}" for rid in order]
 
 
-def test_cluster_stays_within_pretty_groups(data):
+def test_clustered_pretty_groups_are_drawn_in_their_order(data):
+    """Which runs each group holds: tests/analysis/test_ordering.py."""
     groups = {"pairs": ["he_she", "she_they", "he_it", "1SG_1PL", "3SG_3PL"],
               "special": ["he_she_preprune", "it_they_bin", "she_they_postprune", "he_she_seeds"]}
     options = heatmap.Options(topk=100, cluster=True, pretty_groups=groups, highlight_non_convergence=False)
-    ordered = heatmap.ordered_groups(data, options)
+    ordered = heatmap.groups_in_order(data, options)
+    assert ordered == ordered_groups(data.runs, data.counts, "input", groups, cluster=True)
     assert [name for name, _ in ordered] == ["pairs", "special", "Other"]
-    assert sorted(ordered[0][1]) == sorted(groups["pairs"])
-    assert sorted(ordered[1][1]) == sorted(groups["special"])
     assert sorted(ordered[2][1]) == sorted([HE_THEY, "suite_pronouns/she__they"])
     fig = heatmap.build(data, options)
     assert tick_labels(fig) == [rid for _, ids in ordered for rid in ids]
     strip_names = [t.get_text() for a in fig.axes[0].child_axes for t in a.texts if t.get_gid() == "group-top"]
     assert strip_names == ["pairs", "special", "Other"]
-
-
-def test_pretty_groups_keep_group_order_without_cluster(data):
-    groups = {"b": ["he_it", "he_she"], "a": ["3SG_3PL"]}
-    [(_, first), (_, second), (other, rest)] = heatmap.ordered_groups(data, heatmap.Options(pretty_groups=groups))
-    assert first == ["he_it", "he_she"] and second == ["3SG_3PL"]
-    assert other == "Other" and rest == sorted(rest)
 
 
 def test_annotation_colour_contrasts_with_cell(data):
@@ -130,8 +122,8 @@ def test_annotation_colour_contrasts_with_cell(data):
 
 
 def test_figure_sized_by_run_count(catalog, data):
-    small = heatmap.build(heatmap.HeatmapData("decoder-weight", 100, data.runs[:3], data.sizes,
-                                              data.counts[:3, :3], data.statuses), heatmap.Options())
+    small = heatmap.build(heatmap.HeatmapData(part="decoder-weight", topk=100, runs=data.runs[:3], sizes=data.sizes,
+                                              counts=data.counts[:3, :3], statuses=data.statuses), heatmap.Options())
     large = heatmap.build(data, heatmap.Options())
     assert small.get_figwidth() < large.get_figwidth() < 14
     assert heatmap.build(data, heatmap.Options(figsize=[5, 4])).get_size_inches().tolist() == [5, 4]
@@ -140,8 +132,8 @@ def test_figure_sized_by_run_count(catalog, data):
 def test_auto_annotation_off_beyond_25_runs():
     runs = [f"r{i}" for i in range(30)]
     counts = np.eye(30, dtype=np.int64) * 10
-    many = heatmap.HeatmapData("decoder-weight", 10, runs, dict.fromkeys(runs, 10), counts,
-                               dict.fromkeys(runs, Convergence(True, "")))
+    many = heatmap.HeatmapData(part="decoder-weight", topk=10, runs=runs, sizes=dict.fromkeys(runs, 10), counts=counts,
+                               statuses=dict.fromkeys(runs, Convergence(True, "")))
     assert cell_texts(heatmap.build(many, heatmap.Options())) == []
     assert len(cell_texts(heatmap.build(many, heatmap.Options(annot=True)))) == 900
 
@@ -233,3 +225,49 @@ def test_cells_are_separated_by_white_borders(data):
     horizontal = sorted(s[0, 1] for s in borders.get_segments() if s[0, 1] == s[1, 1])
     assert vertical == horizontal == list(range(n + 1))  # every cell edge, the outer ones too
     assert all(tuple(c) == (1.0, 1.0, 1.0, 1.0) for c in borders.get_colors())
+
+
+@pytest.fixture(scope="module")
+def broken_catalog(tmp_path_factory):
+    """Two good runs and one whose weights file is cut in half."""
+    from gradiend_st.io.discover import discover
+    from tests.builders import write_run
+
+    root = tmp_path_factory.mktemp("broken") / "runs"
+    for seed, rid in enumerate(("good", "also_good", "bad")):
+        write_run(root, rid, seed=seed)
+    weights = root / "bad" / "model" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    return discover(root)
+
+
+def test_unreadable_run_is_left_out_and_named(broken_catalog):
+    data = heatmap.load(broken_catalog, ["good", "bad", "also_good"], heatmap.Options(topk=5))
+    assert data.runs == ["good", "also_good"]
+    assert list(data.left_out) == ["bad"]
+    assert data.left_out["bad"].startswith("bad/model/model.safetensors: ")  # one line, relative to the root
+    assert "\n" not in data.left_out["bad"] and str(broken_catalog.root) not in data.left_out["bad"]
+    assert tick_labels(heatmap.build(data, heatmap.Options(topk=5))) == ["good", "also_good"]
+    assert heatmap.table(data, heatmap.Options(topk=5)).index.tolist() == ["good", "also_good"]
+
+
+def test_nothing_readable_draws_a_message_naming_the_problem(broken_catalog):
+    data = heatmap.load(broken_catalog, ["bad"], heatmap.Options(topk=5))
+    assert data.runs == [] and list(data.left_out) == ["bad"]
+    fig = heatmap.build(data, heatmap.Options(topk=5, figsize=[5, 3]))
+    [text] = fig.axes[0].texts
+    assert text.get_text().startswith("Nothing to draw: a heatmap needs at least 1 readable run (left out bad: ")
+    assert data.left_out["bad"] in text.get_text()
+    assert fig.get_size_inches().tolist() == [5, 3]
+    assert heatmap.table(data, heatmap.Options()).empty
+
+
+def test_view_record():
+    view = heatmap.VIEW
+    assert (view.name, view.runs, view.min_runs, view.needs, view.load_options) == \
+        ("heatmap", "selection", 1, ("weights",), ("part", "topk"))
+    assert view.load is heatmap.load and view.build is heatmap.build and view.table is heatmap.table
+    assert view.choices({})["scale"] == ("linear", "log", "sqrt", "power")
+    assert view.gradiend.function == "plot_topk_overlap_heatmap"
+    assert view.gradiend.always == ("topk", "part", "value", "percentages")
+    assert view.gradiend.studio_only == {"run_labels"}  # cluster, scale, scale_gamma are gradiend parameters

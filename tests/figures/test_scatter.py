@@ -11,8 +11,9 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from PIL import Image
 
-from gradiend_st.figures import export, registry, scatter
+from gradiend_st.figures import export
 from gradiend_st.io.discover import discover
+from gradiend_st.views import registry, scatter
 from tests.builders import write_run
 
 HE_THEY = "suite_pronouns/he__they"
@@ -104,17 +105,6 @@ def test_hover_never_nan_and_escapes_markup(hostile, he_they):
     assert "1 rows without an encoded value left out" in fig.layout.title.text
 
 
-def test_hover_text_truncated_around_mask():
-    long = " ".join(f"word{i}" for i in range(60)) + " [MASK] " + " ".join(f"tail{i}" for i in range(60))
-    short = scatter.truncate_around_mask(long, 180)
-    assert "[MASK]" in short and len(short) <= 180
-    assert short.startswith("...") and short.endswith("...")
-    assert " word" in short and not re.search(r"\.\.\.\S*\d\S*\d{3}", short)  # cut at word boundaries
-    wrapped = scatter.wrap_html(short, 90)
-    assert all(len(line) <= 90 for line in wrapped.split("<br>"))
-    assert scatter.truncate_around_mask("short [MASK] text", 180) == "short [MASK] text"
-
-
 def test_html_export_is_standalone_and_safe(hostile):
     page = export.figure_bytes(scatter.build(hostile, scatter.Options()), "html").decode()
     assert "plotly.js" in page.lower() and len(page) > 1_000_000  # plotly.js inlined
@@ -128,6 +118,14 @@ def test_png_export_through_kaleido(he_they):
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
 
 
+@pytest.mark.skipif(export.chromium_path() is None, reason="no Chromium for kaleido")
+def test_svg_export_is_deterministic(he_they):
+    """plotly.js names definitions and traces at random; the file names them the same every time."""
+    options = scatter.Options(max_points=40)
+    svg = scatter.export(he_they, options, "svg")
+    assert svg == scatter.export(he_they, options, "svg") and b"<svg" in svg
+
+
 @pytest.mark.parametrize("chromium", [True, False], ids=["kaleido", "matplotlib-twin"])
 def test_png_download_follows_the_chosen_dpi(he_they, monkeypatch, chromium):
     """The download bar's DPI choice reaches the scatter's PNG, whichever renderer makes it."""
@@ -136,7 +134,7 @@ def test_png_download_follows_the_chosen_dpi(he_they, monkeypatch, chromium):
     if not chromium:
         monkeypatch.setattr(export, "chromium_path", lambda: None)
     options = scatter.Options(max_points=40)
-    low, high = (Image.open(io.BytesIO(registry.file_bytes(scatter, he_they, options, "png", dpi=dpi))).width
+    low, high = (Image.open(io.BytesIO(registry.file_bytes(scatter.VIEW, he_they, options, "png", dpi=dpi))).width
                  for dpi in (100, 300))
     assert high / low == pytest.approx(3, rel=0.05)
 
@@ -167,3 +165,33 @@ def test_table_lists_drawn_points(he_they):
     frame = scatter.table(he_they, scatter.Options(max_points=30))
     assert list(frame.columns) == ["row", "category", "x", "encoded", "color", "text"]
     assert len(frame) == traces_points(scatter.build(he_they, scatter.Options(max_points=30)))
+
+
+def test_colours_by_class_name_raw_value_or_display_name(he_they):
+    """`colors` keyed by a class name ("he", from training.json), a label value in either spelling, or the shown
+    name colours that class's points."""
+    by_class = scatter.points(he_they, scatter.Options(colors={"he": "#123456"}))
+    assert by_class.colors["he"] == "#123456"
+    assert scatter.points(he_they, scatter.Options(colors={"1": "#123456"})).colors["he"] == "#123456"
+    renamed = scatter.points(he_they, scatter.Options(label_name_mapping={"1.0": "HE"}, colors={"he": "#123456"}))
+    assert renamed.colors["HE"] == "#123456"
+    fig = scatter.build(he_they, scatter.Options(colors={"he": "#123456"}))
+    assert [t.marker.color for t in fig.data if t.name == "he"] == ["#123456"]
+    others = [c for name, c in by_class.colors.items() if name != "he"]
+    assert others == [c for name, c in scatter.points(he_they, scatter.Options()).colors.items() if name != "he"]
+
+
+def test_a_run_that_cannot_be_drawn_is_left_out_and_says_why(catalog, monkeypatch):
+    data = scatter.load(catalog, ["he_she"], scatter.Options(split="split_train"))
+    assert data.runs == [] and data.left_out == {"he_she": "no encoded_values_split_train.csv (found: split_test)"}
+    missing = scatter.load(catalog, ["not_a_run"], scatter.Options())
+    assert missing.runs == [] and "no run 'not_a_run'" in missing.left_out["not_a_run"]
+    fig = scatter.build(data, scatter.Options())
+    assert fig.axes[0].texts[0].get_text() == (
+        "Nothing to draw: he_she: no encoded_values_split_train.csv (found: split_test)")
+    assert scatter.table(data, scatter.Options()).empty
+    monkeypatch.setattr(export, "chromium_path", lambda: None)
+    page = scatter.export(data, scatter.Options(), "html").decode()
+    assert page.startswith("<!DOCTYPE html>") and "<svg" in page and "Nothing to draw" in page
+    assert "<svg" in scatter.export(data, scatter.Options(), "svg").decode()
+    assert scatter.export(data, scatter.Options(), "png")[:4] == b"\x89PNG"

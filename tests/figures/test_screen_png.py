@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gradiend_st.figures import convergence, export, heatmap
+from gradiend_st.figures import export
 from gradiend_st.figures.png import encode_rgba
+from gradiend_st.views import convergence, heatmap
 
 
 def pixels(png: bytes) -> np.ndarray:

@@ -10,10 +10,11 @@ import pytest
 from matplotlib.backends.backend_agg import RendererAgg
 from PIL import Image
 
-from gradiend_st.figures import heatmap, stamped_text
+from gradiend_st.figures import stamped_text
 from gradiend_st.figures.export import figure_bytes
 from gradiend_st.figures.stamped_text import Placement, StampedText
 from gradiend_st.figures.style import new_figure, studio_style
+from gradiend_st.views import heatmap
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +24,8 @@ def data():
     counts = rng.integers(0, 1000, (6, 6))
     counts = (counts + counts.T) // 2
     np.fill_diagonal(counts, 1000)
-    return heatmap.HeatmapData("decoder-weight", 1000, runs, dict.fromkeys(runs, 1000), counts)
+    return heatmap.HeatmapData(part="decoder-weight", topk=1000, runs=runs, sizes=dict.fromkeys(runs, 1000),
+                               counts=counts)
 
 
 def grey(png: bytes) -> np.ndarray:

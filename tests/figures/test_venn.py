@@ -9,10 +9,13 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from gradiend_st.analysis.comparison import TopKComparison, compare_topk
-from gradiend_st.figures import venn
+from gradiend_st.analysis.convergence import run_statuses
+from gradiend_st.analysis.regions import largest_regions
 from gradiend_st.figures.export import figure_bytes
 from gradiend_st.figures.stamped_text import StampedText
+from gradiend_st.figures.venn import SMALLEST_INSIDE_FONT
 from gradiend_st.figures.venn_shapes import region_spots, shape_patches
+from gradiend_st.views import venn
 
 HE_THEY = "suite_pronouns/he__they"
 DAGGER = " \u2020"
@@ -27,16 +30,14 @@ def all_runs(catalog):
 
 @pytest.fixture(scope="module")
 def statuses(catalog):
-    from gradiend_st.figures.heatmap import run_statuses
-
     return run_statuses(catalog, catalog.ids())
 
 
 def venn_data(all_runs, statuses, key: str, ids: list[str]) -> venn.VennData:
     full = all_runs[key]
     sub = TopKComparison(full.part, full.topk, list(ids), {r: full.sets[r] for r in ids})
-    return venn.VennData(sub.part, sub.topk, list(ids), dict(zip(ids, sub.sizes, strict=True)), sub.regions(),
-                         {r: statuses[r] for r in ids})
+    return venn.VennData(part=sub.part, topk=sub.topk, runs=list(ids), sizes=dict(zip(ids, sub.sizes, strict=True)),
+                         regions=sub.regions(), statuses={r: statuses[r] for r in ids})
 
 
 def drawn_counts(fig) -> dict[int, str]:
@@ -101,7 +102,7 @@ def test_counts_and_legend_never_overlap(all_runs, statuses, expected_topk, n):
     counts, boxes, legend, renderer = count_boxes(fig)
     shapes = [p.get_window_extent(renderer) for p in fig.axes[0].patches]
     assert all(legend.y1 <= box.y0 + 1 for box in shapes)  # below every shape
-    assert all(t.get_fontsize() >= venn.SMALLEST_INSIDE_FONT for t in counts)
+    assert all(t.get_fontsize() >= SMALLEST_INSIDE_FONT for t in counts)
 
 
 def count_boxes(fig):
@@ -167,7 +168,7 @@ def test_upset_for_seven_runs(all_runs, statuses, catalog):
     assert f"all {len(non_empty)} non-empty intersections" in fig.get_suptitle()
     # Each bar's dot column marks exactly its members.
     matrix_ax = next(a for a in fig.axes if a.get_label() == "matrix")
-    ranked, _ = venn.upset_bars(data, venn.Options())
+    ranked, _ = largest_regions(data.regions, venn.Options().max_intersections)
     grid, members = matrix_ax.collections[0], matrix_ax.collections[2]  # grey grid, lines, member dots
     (bands,) = [c for c in matrix_ax.collections if c.get_gid() == "upset-bands"]
     assert len(bands.get_paths()) == 4, "every other row banded"
@@ -235,3 +236,63 @@ def test_many_thin_regions_get_callouts_that_never_overlap():
     assert len(counts) == 63
     figure_box = fig.bbox
     assert all(figure_box.x0 <= b.x0 and b.x1 <= figure_box.x1 for b in boxes), "counts stay inside the figure"
+
+
+def legend_texts(fig) -> list[str]:
+    return [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+
+
+def test_given_colours_win_and_the_palette_fills_the_rest(all_runs, statuses, expected_topk):
+    entry = expected_topk["venn"]["decoder-weight|100"]["4"]
+    ids = entry["model_ids"]
+    data = venn_data(all_runs, statuses, "decoder-weight|100", ids)
+    palette = venn.run_colors(data, venn.Options())
+    assert len(set(palette.values())) == 4
+    given = venn.run_colors(data, venn.Options(colors={ids[2]: "red"}))
+    assert given == {**palette, ids[2]: "#ff0000"}
+    assert venn.run_colors(data, venn.Options(colors=["#112233"])) == {**palette, ids[0]: "#112233"}
+    fig = venn.build(data, venn.Options(colors={ids[2]: "red"}))
+    outlines = [p.get_edgecolor() for p in fig.axes[0].patches]
+    assert outlines[2] == (1.0, 0.0, 0.0, 1.0) and outlines[0] != outlines[2]
+
+
+@pytest.fixture(scope="module")
+def broken_catalog(tmp_path_factory):
+    """Two good runs and one whose weights file is cut in half."""
+    from gradiend_st.io.discover import discover
+    from tests.builders import write_run
+
+    root = tmp_path_factory.mktemp("broken") / "runs"
+    for seed, rid in enumerate(("good", "also_good", "bad")):
+        write_run(root, rid, seed=seed)
+    weights = root / "bad" / "model" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    return discover(root)
+
+
+def test_unreadable_run_is_left_out_and_named(broken_catalog):
+    data = venn.load(broken_catalog, ["good", "bad", "also_good"], venn.Options(topk=5))
+    assert data.runs == ["good", "also_good"] and list(data.left_out) == ["bad"]
+    assert data.left_out["bad"].startswith("bad/model/model.safetensors: ")
+    assert sum(r["count"] for r in data.regions if "good" in r["members"]) == 5
+    names = [t.get_text().replace("\n", "") for t in venn.build(data, venn.Options()).axes[0].texts
+             if t.get_gid() is None and t.get_text()]
+    assert names == ["good", "also_good"]
+
+
+def test_too_few_readable_runs_draw_a_message_naming_the_problem(broken_catalog):
+    data = venn.load(broken_catalog, ["good", "bad"], venn.Options(topk=5))
+    assert data.runs == ["good"] and list(data.left_out) == ["bad"]
+    [text] = venn.build(data, venn.Options()).axes[0].texts
+    assert text.get_text() == ("Nothing to draw: a Venn diagram needs at least 2 readable runs "
+                               f"(left out bad: {data.left_out['bad']})")
+    assert venn.table(data, venn.Options())["members"].tolist() == ["good"]
+
+
+def test_view_record():
+    view = venn.VIEW
+    assert (view.name, view.runs, view.min_runs, view.needs, view.load_options, view.colors_runs) == \
+        ("venn", "selection", 2, ("weights",), ("part", "topk"), True)
+    assert view.load is venn.load and view.build is venn.build and view.table is venn.table
+    assert view.gradiend.function == "plot_topk_overlap_venn" and view.gradiend.always == ("topk", "part")
+    assert view.gradiend.studio_only == {"run_labels", "max_intersections", "colors", "cmap"}
