@@ -23,6 +23,18 @@ def given_color(given: dict | None, names: Iterable[object]) -> str | None:
 
 
 def assign_colors(names_per_entry: Sequence[Sequence[object]], given: dict | None, palette: Sequence[str]) -> list[str]:
-    """Entry i's colour: the given colour for one of its names, else palette[i] (so entries keep their palette
-    place whether or not other entries have a colour of their own)."""
-    return [given_color(given, names) or palette[i] for i, names in enumerate(names_per_entry)]
+    """Entry i's colour: the given colour for one of its names, else the next palette colour that no entry was given."""
+    return fill_colors([given_color(given, names) for names in names_per_entry], palette)
+
+
+def fill_colors(chosen: Sequence[str | None], palette: Sequence[str]) -> list[str]:
+    """`chosen` with every missing colour filled from `palette`, skipping colours already chosen for other entries
+    (an unmapped entry must not look like a mapped one); the palette repeats only when it runs out."""
+    taken = {str(c).lower() for c in chosen if c}
+    free = [c for c in palette if str(c).lower() not in taken] or list(palette)
+    filled, n_free = [], 0
+    for color in chosen:
+        if not color:
+            color, n_free = free[n_free % len(free)], n_free + 1
+        filled.append(str(color))
+    return filled

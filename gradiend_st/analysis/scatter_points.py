@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from gradiend_st.analysis.colors import given_color
+from gradiend_st.analysis.colors import fill_colors, given_color
 
 X_CANDIDATES = ("target_token", "factual_token", "factual", "feature_class", "source_id", "type")
 HOVER_CANDIDATES = ("target_token", "factual_token", "factual", "feature_class", "label", "data_split",
@@ -91,8 +91,8 @@ def category_colors(pts: Points, colors: dict | None, palette: list[str]) -> dic
     "1") or class name ("he"), else its palette colour in legend order (the violins' rule)."""
     given = {str(k): v for k, v in (colors or {}).items()}
     given = {**{number_key(k) or k: v for k, v in given.items()}, **given}  # "1" colours label "1.0" too
-    return {name: given_color(given, [name, *pts.color_names.get(name, [])]) or default
-            for name, default in zip(pts.color_order, palette, strict=True)}
+    chosen = [given_color(given, [name, *pts.color_names.get(name, [])]) for name in pts.color_order]
+    return dict(zip(pts.color_order, fill_colors(chosen, palette), strict=True))
 
 
 def axis_title(column: str | None) -> str:

@@ -15,8 +15,10 @@ def test_the_first_name_with_a_colour_wins():
     assert given_color({"he": ""}, ["he"]) is None  # an empty cell is no colour
 
 
-def test_entries_without_a_colour_keep_their_palette_place():
+def test_entries_without_a_colour_take_palette_colours_no_other_entry_has():
     palette = ["#a00000", "#00a000", "#0000a0"]
     assert assign_colors([["he"], ["she", "-1.0"], ["Neutral"]], {"-1.0": "#123456"}, palette) == [
-        "#a00000", "#123456", "#0000a0"]
+        "#a00000", "#123456", "#00a000"]
     assert assign_colors([["he"], ["she"]], None, palette) == palette[:2]
+    assert assign_colors([["he"], ["she"]], {"she": "#A00000"}, palette) == ["#00a000", "#A00000"], \
+        "an unmapped entry never repeats a mapped entry's colour"
