@@ -8,7 +8,7 @@ Two tables, as the user edits them:
 A mapping never fails on labels a run lacks: rows that match nothing are simply unused. Every row gets its colour
 once, when it is added (the next unused palette colour, in order of first appearance), so a class, legend group or
 run has the same colour in every view, after a reload and in a preset; the grids edit it. `to_options` turns the
-mapping into each view's own Options fields (GRADIEND's names: `label_name_mapping`, `class_label_mapping`,
+mapping into each view's own Options fields (GRADIEND's names: `label_name_mapping`,
 `legend_group_mapping`, `colors`, `row_label_mapping`, `label_mapping`, `pretty_groups`, ...), touching only fields
 the view's Options actually has. No Streamlit here.
 """
@@ -23,13 +23,12 @@ from dataclasses import asdict, dataclass, field, fields, replace
 import matplotlib.colors as mcolors
 import pandas as pd
 
-from gradiend_st.palettes import next_color
+from gradiend_st.palettes import DEFAULT_NAME, PALETTES, next_color, palette
 
 # Options fields the mapping fills (to_options); forms do not show them and presets keep them in the mapping.
-MAPPED_FIELDS = frozenset({"label_name_mapping", "class_label_mapping", "legend_name_mapping", "legend_group_mapping",
-                           "colors", "run_colors", "paired_legend_labels", "violin_order", "run_labels",
-                           "row_label_mapping", "column_label_mapping", "label_mapping", "pretty_groups",
-                           "hover_cols"})
+MAPPED_FIELDS = frozenset({"label_name_mapping", "legend_name_mapping", "legend_group_mapping", "colors",
+                           "run_colors", "paired_legend_labels", "run_labels", "row_label_mapping",
+                           "column_label_mapping", "label_mapping", "pretty_groups"})
 CLASS_COLUMNS = ("label", "display", "group", "color", "order")
 RUN_COLUMNS = ("run", "display", "group", "color")
 NEUTRAL_LABELS = ("neutral",)
@@ -64,6 +63,7 @@ class RunLabel:
 class Mapping:
     runs: list[RunLabel] = field(default_factory=list)
     classes: list[ClassLabel] = field(default_factory=list)
+    palette: str = DEFAULT_NAME  # where new rows take their colours from (palettes.PALETTES)
 
     # ---- lookups every view conversion uses
 
@@ -128,14 +128,17 @@ class Mapping:
     # ---- JSON
 
     def to_dict(self) -> dict:
-        return {"runs": [asdict(r) for r in self.runs], "classes": [asdict(c) for c in self.classes]}
+        return {"runs": [asdict(r) for r in self.runs], "classes": [asdict(c) for c in self.classes],
+                "palette": self.palette}
 
     @classmethod
     def from_dict(cls, data: dict | None) -> Mapping:
         data = data or {}
         runs = [_run_row(r) for r in data.get("runs", []) if isinstance(r, dict)]
         classes = [_class_row(c) for c in data.get("classes", []) if isinstance(c, dict)]
-        return cls(runs=[r for r in runs if r], classes=[c for c in classes if c])
+        name = data.get("palette")
+        return cls(runs=[r for r in runs if r], classes=[c for c in classes if c],
+                   palette=name if name in PALETTES else DEFAULT_NAME)
 
 
 # --------------------------------------------------------------------------------------- building and merging
@@ -153,11 +156,12 @@ def merge(mapping: Mapping, catalog, run_ids: list[str] | None = None, extra_lab
     never change once given (runs and classes added later take the colours after them).
     """
     ids = run_ids if run_ids is not None else list(catalog.runs)
+    colors = palette(mapping.palette).colors
     runs = list(mapping.runs)
     known_runs = {r.run for r in runs}
     for rid in ids:
         if rid not in known_runs:
-            runs.append(RunLabel(rid, color=next_color([r.color for r in runs if r.color])))
+            runs.append(RunLabel(rid, color=next_color([r.color for r in runs if r.color], colors)))
             known_runs.add(rid)
     labels: list[str] = []
     for rid in ids:
@@ -168,9 +172,17 @@ def merge(mapping: Mapping, catalog, run_ids: list[str] | None = None, extra_lab
     known = {c.label for c in classes}
     for label in dict.fromkeys(labels):
         if label and label not in known:
-            classes.append(ClassLabel(label, color=next_color([c.color for c in classes if c.color])))
+            classes.append(ClassLabel(label, color=next_color([c.color for c in classes if c.color], colors)))
             known.add(label)
-    return Mapping(runs=runs, classes=classes)
+    return Mapping(runs=runs, classes=classes, palette=mapping.palette)
+
+
+def recolor(mapping: Mapping, name: str) -> Mapping:
+    """Every row coloured anew from palette `name`, in table order (classes and runs each from its first colour)."""
+    colors = palette(name).colors
+    return Mapping(runs=[replace(r, color=colors[i % len(colors)]) for i, r in enumerate(mapping.runs)],
+                   classes=[replace(c, color=colors[i % len(colors)]) for i, c in enumerate(mapping.classes)],
+                   palette=palette(name).name)
 
 
 # ------------------------------------------------------------------------------------------ grid <-> mapping
@@ -241,7 +253,6 @@ def to_options(options, mapping: Mapping, run_ids: list[str], *, colors_runs: bo
     colors = run_colors if colors_runs else mapping.colors()
     values = {
         "label_name_mapping": class_names,
-        "class_label_mapping": class_names,
         "legend_name_mapping": class_names,
         "legend_group_mapping": {esc(g): [esc(m) for m in ms] for g, ms in mapping.legend_groups().items()},
         "colors": {(k if colors_runs else esc(k)): v for k, v in colors.items()},

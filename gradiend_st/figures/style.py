@@ -13,8 +13,7 @@ from matplotlib import colormaps  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from gradiend_st.analysis.convergence import MARKER  # noqa: E402  (the non-convergence marker, as gradiend writes it)
-
-DEFAULT_CMAP = "tab10"  # colour-blind-safer than tab20's light pairs for the few series GRADIEND views have
+from gradiend_st.palettes import PALETTES, palette  # noqa: E402
 
 RC = {
     "font.family": "DejaVu Sans",  # ships with matplotlib: exists everywhere
@@ -50,12 +49,18 @@ def new_figure(figsize: tuple[float, float], *, layout: str | None = "constraine
 
 
 def categorical_colors(n: int, cmap: str | None = None) -> list[str]:
-    """n distinct hex colours: a qualitative map's colours in order, a continuous map sampled evenly end to end.
+    """n distinct hex colours: a studio palette (palettes.PALETTES; None: the default, Okabe–Ito) or a qualitative
+    matplotlib map's colours in order, a continuous map sampled evenly end to end.
 
-    A qualitative map with fewer colours than asked moves on to tab20, then to an even sampling of turbo,
+    A qualitative palette with fewer colours than asked moves on to tab20, then to an even sampling of turbo,
     so two entries never share a colour.
     """
-    cmap_obj = colormaps[cmap or DEFAULT_CMAP]
+    if cmap is None or cmap in PALETTES:
+        listed = list(palette(cmap).colors)
+        if n <= len(listed):
+            return [mcolors.to_hex(c) for c in listed[:n]]
+        return categorical_colors(n, "tab20") if n <= 20 else categorical_colors(n, "turbo")
+    cmap_obj = colormaps[cmap]
     listed = getattr(cmap_obj, "colors", None)
     qualitative = listed is not None and len(listed) <= 32
     if qualitative and n <= len(listed):

@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from gradiend_st import mapping as mp
+from gradiend_st.palettes import PALETTES
 from gradiend_st.ui import state
 
 ROW_PX, HEADER_PX = 32, 40
@@ -48,13 +49,37 @@ def render_mapping_grids(run_ids: list[str] | None, *, key: str) -> None:
                "Edits redraw the figures at once.")
     if not aggrid_available() and not under_apptest() and not state.get(state.PLAIN_GRIDS):
         st.info("AG Grid is not installed: using plain tables.", icon=":material/table:")
+    render_palette_picker(key=key)
     left, right = st.columns(2, gap="medium")
     with left:
         st.markdown("**Runs** · display labels (heatmap and Venn axes, titles) and heatmap groups")
         render_run_grid(run_ids, key=f"{key}.runs")
     with right:
         st.markdown("**Classes and legend entries** · names, legend groups, colours, order")
+        render_colour_warnings()
         render_class_grid(key=f"{key}.classes")
+
+
+def render_palette_picker(*, key: str) -> None:
+    """The palette new rows take their colours from; choosing one recolours every row in table order."""
+    current = state.mapping().palette
+    names = list(PALETTES)
+    wkey = f"{key}.palette.{state.version('classes')}"
+    chosen = st.selectbox("Palette", names, index=names.index(current) if current in names else 0, key=wkey,
+                          format_func=lambda name: PALETTES[name].title,
+                          help="Colour-blind-safe by default (Okabe–Ito). Choosing a palette recolours every class "
+                               "and run in table order; single colours stay editable in the grids.")
+    if chosen != current:
+        state.set_mapping(mp.recolor(state.mapping(), chosen))
+        st.rerun()
+
+
+def render_colour_warnings() -> None:
+    """Pairs of colours in the figure on screen that a reader with a colour-vision deficiency can hardly tell
+    apart (ΔE < 10 in CAM02-UCS after simulation), naming both labels."""
+    for a, b, deficiency, delta_e in state.get(state.CLOSE_COLORS, [])[:3]:
+        st.warning(f"**{a}** and **{b}** look alike with {deficiency} (ΔE {delta_e:.1f} < 10): give one of them "
+                   "another colour.", icon=":material/visibility:")
 
 
 def render_run_grid(run_ids: list[str] | None, *, key: str) -> None:

@@ -14,8 +14,8 @@ from pathlib import Path
 import streamlit as st
 from matplotlib.figure import Figure
 
+from gradiend_st import colorvision, pipeline, presets
 from gradiend_st import mapping as mp
-from gradiend_st import pipeline, presets
 from gradiend_st.figures import export
 from gradiend_st.figures.stamped_text import StampedText
 from gradiend_st.io.errors import RunReadError
@@ -102,11 +102,12 @@ def pick_run(view: View, catalog, *, key: str) -> str | None:
         st.info(choice.problem)
         return None
     wkey = f"{key}.run"
-    if st.session_state.get(wkey) != choice.ids[0]:
+    if st.session_state.get(wkey) != choice.ids[0]:  # fed from the shared state (a callback keeps it current)
         st.session_state[wkey] = choice.ids[0]
     labels = state.mapping()
     chosen = st.selectbox("Run", pipeline.candidates(view, catalog), key=wkey,
-                          format_func=lambda rid: _run_choice(rid, labels))
+                          format_func=lambda rid: _run_choice(rid, labels),
+                          on_change=lambda: state.put(state.RUN, st.session_state[wkey]))
     state.put(state.RUN, chosen)
     return chosen
 
@@ -145,6 +146,8 @@ def figure_panel(view: View, catalog, focus: str | None, key: str) -> None:
             state.set_mapping(mapping)
         if draw(view, data, full, data_key):
             render_download_bar(view, data, full, choice.ids, key=key)
+            if view.extra_panel is not None:
+                view.extra_panel(data, full, key)
             render_code(view, full, data.runs, catalog)
     multi = view.multi_run(options)
     links.write(view.name, options, view.Options(), runs=choice.ids if multi else None, run=None if multi else focus)
@@ -183,7 +186,12 @@ def draw(view: View, data, options, data_key: tuple) -> bool:
         st.error(f"Cannot draw with these options: {exc}", icon=":material/error:")
         return False
     built = time.perf_counter()
-    if isinstance(shown, bytes):
+    preview = render_preview_choice(view)
+    if preview:  # the figure as a reader with this deficiency sees it; downloads keep the real colours
+        png = shown if isinstance(shown, bytes) else pipeline.file_bytes(view, data, options, "png", dpi=100)
+        st.image(colorvision.simulate_png(png, preview), width="content", output_format="PNG", alt=_alt(view, texts),
+                 caption=f"Preview: as seen with {preview} (the downloads keep the real colours)")
+    elif isinstance(shown, bytes):
         st.image(shown, width="content", output_format="PNG", alt=_alt(view, texts))
     elif isinstance(shown, dict):  # a Vega-Lite spec; theme=None: the browser draws what vl-convert exports
         st.vega_lite_chart(shown, theme=None, key=f"{view.name}.vega", alt=_alt(view, texts))
@@ -193,7 +201,40 @@ def draw(view: View, data, options, data_key: tuple) -> bool:
     done = time.perf_counter()
     state.record_figure(view.name, texts=texts, build_ms=(built - started) * 1000, show_ms=(done - built) * 1000,
                         file=lambda fmt, dpi=200: pipeline.file_bytes(view, data, options, fmt, dpi=dpi))
+    state.put(state.CLOSE_COLORS, colorvision.close_pairs(figure_colors(view, options, texts)))
     return True
+
+
+PREVIEWS = (None, "deuteranopia", "protanopia", "tritanopia", "greyscale")
+
+
+def render_preview_choice(view: View) -> str | None:
+    """How the figure on screen is previewed: as is, or as seen with a colour-vision deficiency or in greyscale."""
+    wkey = f"{view.name}.cvd_preview"
+    if st.session_state.get(wkey) != state.get(state.CVD_PREVIEW):  # fed from the shared state, kept by the callback
+        st.session_state[wkey] = state.get(state.CVD_PREVIEW)
+    return st.selectbox("Preview colours", PREVIEWS, key=wkey, format_func=lambda p: p or "as drawn",
+                        on_change=lambda: state.put(state.CVD_PREVIEW, st.session_state[wkey]),
+                        help="See the figure as readers with a colour-vision deficiency (or a greyscale print) "
+                             "see it; simulated with colorspacious.")
+
+
+def figure_colors(view: View, options, texts: list[str]) -> dict[str, str]:
+    """{label as shown: colour} for the coloured entries of the figure on screen (classes, or runs where runs are
+    what the colours tell apart)."""
+    shown = set(texts)
+    named = {}
+    if not view.colors_runs:
+        named = {label: color for label, color in (getattr(options, "colors", None) or {}).items() if label in shown}
+    coloured_runs = (getattr(options, "colors", None) if view.colors_runs
+                     else getattr(options, "run_colors", None) if getattr(options, "mode", "") in ("overlay", "interactive")
+                     else None)
+    labels = getattr(options, "run_labels", None) or {}
+    for rid, color in (coloured_runs or {}).items():
+        label = labels.get(rid, rid)
+        if any(text == label or text.startswith(f"{label} ") for text in shown):
+            named[label] = color
+    return named
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

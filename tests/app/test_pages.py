@@ -249,3 +249,27 @@ def test_convergence_rereads_training_json_when_it_changes(monkeypatch, tmp_path
     os.utime(training, (time.time() + 5, time.time() + 5))
     at.run()
     assert "best step (30)" in figure_texts(at, "convergence")
+
+
+def test_picking_another_run_sticks_and_is_shared_by_single_run_views(app):
+    at = open_page(app, "distributions")
+    at.selectbox(key="distributions.run").set_value("he_she").run()
+    assert at.selectbox(key="distributions.run").value == "he_she", "the choice is not reset to the shared state"
+    assert any("he_she" in t for t in figure_texts(at, "distributions"))
+    at = open_page(at, "scatter")
+    assert at.selectbox(key="scatter.run").value == "he_she"
+
+
+def test_colour_preview_and_close_colours(app):
+    at = open_page(app, "distributions")
+    at.selectbox(key="distributions.cvd_preview").set_value("greyscale").run()
+    assert at.main.get("imgs")[0].proto.caption.startswith("Preview: as seen with greyscale")
+    mapping = at.session_state["studio.mapping"]
+    for row in mapping.classes:
+        if row.label in ("1SG", "1PL"):
+            row.color = {"1SG": "#ff7f0e", "1PL": "#2ca02c"}[row.label]
+    at.session_state["studio.mapping"] = mapping
+    at.run()
+    pairs = [(a, b, d) for a, b, d, _ in at.session_state["studio.close_colors"]]
+    assert ("1SG", "1PL", "protanopia") in pairs
+    assert any("1SG" in w.value and "1PL" in w.value for w in at.main.warning)

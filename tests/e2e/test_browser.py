@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import time
 import zipfile
 
@@ -25,13 +26,11 @@ GRID = 'iframe[title="st_aggrid.AgGrid.agGrid"]'
 
 
 def settle(page, timeout: float = 30.0) -> None:
-    """Wait until the app is idle (no running indicator) and has drawn its page."""
-    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout * 1000)
-    time.sleep(0.8)
-    deadline = time.time() + timeout
-    while time.time() < deadline and page.locator('[data-testid="stStatusWidget"]').count():
-        time.sleep(0.2)
-    time.sleep(0.5)
+    """Wait until the app has connected and finished its script run (Streamlit marks both on the app element)."""
+    app = page.locator('[data-testid="stApp"]')
+    expect(app).to_have_attribute("data-test-connection-state", "CONNECTED", timeout=timeout * 1000)
+    expect(app).to_have_attribute("data-test-script-state", "notRunning", timeout=timeout * 1000)
+    expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=timeout * 1000)
 
 
 def open_page(page, server: str, name: str) -> None:
@@ -45,29 +44,23 @@ def figure_alt(page) -> str:
 
 
 def wait_for_alt(page, text: str, timeout: float = 20.0) -> float:
+    """Seconds until the figure's alt text (every text in the figure) contains `text`."""
     started = time.time()
-    while text not in figure_alt(page):
-        if time.time() - started > timeout:
-            raise AssertionError(f"{text!r} not in the figure: {figure_alt(page)[:300]}")
-        time.sleep(0.02)
+    image = page.locator('[data-testid="stImage"] img').first
+    expect(image).to_have_attribute("alt", re.compile(re.escape(text)), timeout=timeout * 1000)
     return time.time() - started
 
 
 def wait_for_count(page, selector: str, at_least: int, timeout: float = 30.0) -> None:
-    deadline = time.time() + timeout
-    while page.locator(selector).count() < at_least:
-        if time.time() > deadline:
-            raise AssertionError(f"{page.locator(selector).count()} of {at_least} {selector} after {timeout:.0f} s")
-        time.sleep(0.2)
+    expect(page.locator(selector).nth(at_least - 1)).to_be_attached(timeout=timeout * 1000)
 
 
 def full_screenshot(page, path) -> None:
     height = page.evaluate("() => Math.max(...[...document.querySelectorAll('section, div')].map(e => e.scrollHeight))")
     page.set_viewport_size({"width": 1500, "height": min(int(height) + 40, 5000)})
-    time.sleep(0.5)
+    settle(page)
     for index in range(page.locator(GRID).count()):  # grids redraw after the resize: wait for their rows
         page.frame_locator(GRID).nth(index).locator(".ag-row").first.wait_for(timeout=15000)
-    time.sleep(0.5)
     page.screenshot(path=str(path))
     page.set_viewport_size({"width": 1500, "height": 1300})
 
@@ -159,8 +152,10 @@ def test_interactive_convergence_highlights_from_the_legend_and_downloads(page, 
     before = chart.screenshot()
     box = chart.bounding_box()
     page.mouse.click(box["x"] + 80, box["y"] + box["height"] - 32)  # a run in the legend below the panels
-    time.sleep(1.0)
-    after = chart.screenshot(path=str(artifacts / "convergence_interactive_picked.png"))
+    deadline = time.time() + 15
+    while (after := chart.screenshot()) == before and time.time() < deadline:  # until the chart redraws
+        page.wait_for_timeout(100)
+    (artifacts / "convergence_interactive_picked.png").write_bytes(after)
     assert after != before, "picking a run in the legend fades the others"
     for fmt in ("html", "png"):
         button = page.locator('[data-testid="stDownloadButton"] button', has_text=fmt.upper()).first
