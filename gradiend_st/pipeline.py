@@ -13,8 +13,9 @@ No Streamlit here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from gradiend_st.figures import profiles
 from gradiend_st.mapping import Mapping, merge, to_options
 from gradiend_st.views import registry
 from gradiend_st.views.base import View, ViewData
@@ -115,11 +116,31 @@ def labelled(view: View, data, options, mapping: Mapping, catalog) -> tuple[Mapp
     return mapping, full
 
 
-def file_bytes(view: View, data, options, fmt: str, *, dpi: int = 200) -> bytes:
+def file_bytes(view: View, data, options, fmt: str, *, dpi: int = 200, profile=None) -> bytes:
+    """The view's figure as a `fmt` file; with a venue `profile` (figures.profiles) exactly that wide, in its fonts."""
     formats = view.export_formats(options)
     if fmt not in formats:
         raise ValueError(f"the {view.name} view exports {', '.join(formats)}, not {fmt}")
-    return registry.file_bytes(view, data, options, fmt, dpi=dpi)
+    if profile is None:
+        return registry.file_bytes(view, data, options, fmt, dpi=dpi)
+    with profiles.use(profile):
+        return registry.file_bytes(view, data, sized(view, data, options, profile), fmt, dpi=dpi)
+
+
+def sized(view: View, data, options, profile):
+    """`options` with `figsize` set to the profile's width and the figure's own proportions (or the profile's
+    aspect), so views that lay themselves out do so at the final size and in the profile's fonts."""
+    if not hasattr(options, "figsize"):
+        return options  # plotly views: the export reads the active profile
+    natural = options.figsize
+    if not natural:
+        from matplotlib.figure import Figure
+
+        figure = view.build(data, options)
+        if not isinstance(figure, Figure):
+            return options
+        natural = tuple(figure.get_size_inches())
+    return replace(options, figsize=[profile.width_in, profile.height_for(tuple(float(v) for v in natural))])
 
 
 class MissingRuns(ValueError):
@@ -127,11 +148,22 @@ class MissingRuns(ValueError):
 
 
 def render(catalog, view_name: str, *, preset=None, run_ids: list[str] | None = None, fmt: str = "png",
-           dpi: int = 200, allow_missing: bool = False) -> tuple[bytes, list[str]]:
+           dpi: int | None = None, allow_missing: bool = False, profile=None) -> tuple[bytes, list[str]]:
     """The view as file bytes, exactly as the app draws it with the same preset; and the notes (what was missing).
 
+    `dpi`: None takes the preset's (else 200); `profile`: a figures.profiles.Profile, else the preset's.
     Raises MissingRuns for missing or unreadable runs unless `allow_missing`.
     """
+    preset, view, data, full, notes = prepared(catalog, view_name, preset=preset, run_ids=run_ids,
+                                               allow_missing=allow_missing)
+    dpi = dpi or preset.dpi or 200
+    profile = profile or profiles.from_spec(preset.profile)
+    return file_bytes(view, data, full, fmt, dpi=dpi, profile=profile), notes
+
+
+def prepared(catalog, view_name: str, *, preset=None, run_ids: list[str] | None = None, allow_missing: bool = False):
+    """(preset, view, data, options with the mapping applied, notes): what `render` draws and `gradiend-st code`
+    writes as a gradiend call, chosen and loaded as the app does."""
     from gradiend_st.presets import Preset
 
     preset = preset or Preset()
@@ -151,4 +183,4 @@ def render(catalog, view_name: str, *, preset=None, run_ids: list[str] | None = 
     if data.left_out and not allow_missing:
         raise MissingRuns(f"{next(iter(data.left_out.values()))}; pass --allow-missing to draw the other runs")
     _, full = labelled(view, data, options, preset.mapping, catalog)
-    return file_bytes(view, data, full, fmt, dpi=dpi), notes
+    return preset, view, data, full, notes

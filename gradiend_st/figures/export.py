@@ -10,6 +10,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
 
+from gradiend_st.figures import profiles
 from gradiend_st.figures.png import encode_rgba
 from gradiend_st.figures.style import studio_style
 
@@ -38,9 +39,14 @@ def _matplotlib_bytes(fig: Figure, fmt: str, dpi: int) -> bytes:
     # Fixed metadata keeps output byte-identical for the same inputs (no creation dates).
     metadata = {"png": {"Software": None}, "pdf": {"CreationDate": None, "ModDate": None, "Producer": None},
                 "svg": {"Date": None}}[fmt]
+    profile = profiles.active()
     with studio_style():
-        fig.savefig(buffer, format=fmt, dpi=dpi, metadata=metadata, bbox_inches=_crop(fig, fmt, dpi),
-                    pad_inches=PAD_INCHES)
+        if profile is not None:  # exactly the profile's width: its own layout, no crop
+            profiles.fit(fig, profile)
+            fig.savefig(buffer, format=fmt, dpi=dpi, metadata=metadata)
+        else:
+            fig.savefig(buffer, format=fmt, dpi=dpi, metadata=metadata, bbox_inches=_crop(fig, fmt, dpi),
+                        pad_inches=PAD_INCHES)
     return buffer.getvalue()
 
 

@@ -13,6 +13,7 @@ from matplotlib import colormaps  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from gradiend_st.analysis.convergence import MARKER  # noqa: E402  (the non-convergence marker, as gradiend writes it)
+from gradiend_st.figures import profiles  # noqa: E402
 from gradiend_st.palettes import PALETTES, palette  # noqa: E402
 
 RC = {
@@ -38,9 +39,22 @@ RC = {
 
 @contextmanager
 def studio_style():
-    """Apply the studio's rc settings while a figure is built (text objects keep them when exported)."""
-    with matplotlib.rc_context(RC):
+    """Apply the studio's rc settings while a figure is built (text objects keep them when exported), and those of
+    the venue profile of the export in progress, if any."""
+    profile = profiles.active()
+    with matplotlib.rc_context({**RC, **(profile.rc() if profile else {})}):
         yield
+
+
+# Sizes (points) of each kind of text when no venue profile is active.
+FONT_SIZES = {"title": 11.0, "label": 10.0, "tick": 9.0, "legend": 9.0, "annotation": 8.0}
+
+
+def font_size(role: str) -> float:
+    """The size of a kind of text ("title", "label", "tick", "legend", "annotation"): the venue profile's during a
+    profile export, else the studio's. Views use it for every size the user did not set."""
+    profile = profiles.active()
+    return profile.sizes[role] if profile else FONT_SIZES[role]
 
 
 def new_figure(figsize: tuple[float, float], *, layout: str | None = "constrained") -> Figure:

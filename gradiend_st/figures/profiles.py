@@ -1,0 +1,225 @@
+"""Venue profiles: a figure exactly as wide as a paper's column or page, with the venue's font sizes.
+
+tueplots provides the widths and font sizes of the venues it knows (NeurIPS, ICLR, ICML); ACL is added from its
+style file (acl.sty: two 7.7 cm columns, 16 cm text width, Times 11 pt). A profile is active while a file is
+exported (`use(profile)`): `style.studio_style` then applies its rc values, `style.font_size(role)` gives its sizes,
+and `export` saves at exactly its width (no tight crop) with fonts embedded as TrueType. Serif profiles use STIX,
+a Times-like font that ships with matplotlib, so no TeX and no system fonts are needed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
+
+CM, MM = 1 / 2.54, 1 / 25.4
+ROLES = ("title", "label", "tick", "legend", "annotation")
+SERIF = ["STIXGeneral"]  # Times-like, ships with matplotlib
+SANS = ["DejaVu Sans"]  # ships with matplotlib
+SMALLEST_FONT = 5.0  # a label that does not fit shrinks down to this, then wraps
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    title: str
+    width_in: float
+    sizes: dict[str, float]  # role -> points (ROLES)
+    family: str = "serif"  # "serif" (STIX) | "sans" (DejaVu Sans)
+    aspect: float | None = None  # height / width; None keeps each figure's own proportions
+    linewidth: float = 1.0
+    page_wide: bool = False  # spans the text width of a two-column venue (LaTeX figure*)
+    source: str = ""  # where the numbers come from
+
+    def rc(self) -> dict:
+        return {
+            "font.family": "serif" if self.family == "serif" else "sans-serif",
+            "font.serif": SERIF, "font.sans-serif": SANS,
+            "mathtext.fontset": "stix" if self.family == "serif" else "dejavusans",
+            "font.size": self.sizes["label"],
+            "axes.titlesize": self.sizes["title"], "figure.titlesize": self.sizes["title"],
+            "axes.labelsize": self.sizes["label"], "figure.labelsize": self.sizes["label"],
+            "xtick.labelsize": self.sizes["tick"], "ytick.labelsize": self.sizes["tick"],
+            "legend.fontsize": self.sizes["legend"], "legend.title_fontsize": self.sizes["legend"],
+            "lines.linewidth": self.linewidth, "axes.linewidth": 0.6 * self.linewidth,
+            "pdf.fonttype": 42, "ps.fonttype": 42,
+        }
+
+    def height_for(self, natural: tuple[float, float]) -> float:
+        width, height = natural
+        return self.width_in * (self.aspect if self.aspect else height / width)
+
+    @property
+    def width_pt(self) -> float:
+        return self.width_in * 72
+
+
+def _tueplots(name: str, title: str, width_key: str, sizes_key: str, **extra) -> Profile:
+    from tueplots import figsizes, fontsizes
+
+    width = getattr(figsizes, width_key)()["figure.figsize"][0]
+    rc = getattr(fontsizes, sizes_key)()
+    sizes = {"title": rc["axes.titlesize"], "label": rc["axes.labelsize"], "tick": rc["xtick.labelsize"],
+             "legend": rc["legend.fontsize"], "annotation": rc["legend.fontsize"]}
+    return Profile(name, title, width, sizes, source=f"tueplots figsizes.{width_key}, fontsizes.{sizes_key}", **extra)
+
+
+# ACL (acl.sty, 2023 template): columns 7.7 cm, text width 16 cm, body Times 11 pt, captions 10 pt; figure text a
+# size or two below the captions, as the tueplots venues do.
+ACL_SIZES = {"title": 9.0, "label": 9.0, "tick": 8.0, "legend": 8.0, "annotation": 7.0}
+
+
+def _builtin() -> dict[str, Profile]:
+    profiles = [
+        Profile("acl-column", "ACL, one column (7.7 cm)", 7.7 * CM, ACL_SIZES, source="acl.sty"),
+        Profile("acl-page", "ACL, full text width (16 cm)", 16 * CM, ACL_SIZES, page_wide=True, source="acl.sty"),
+        _tueplots("neurips", "NeurIPS (5.5 in)", "neurips2024", "neurips2024"),
+        _tueplots("iclr", "ICLR (5.5 in)", "iclr2024", "iclr2024"),
+        _tueplots("icml-column", "ICML, one column (3.25 in)", "icml2024_half", "icml2024"),
+        _tueplots("icml-page", "ICML, full text width (6.75 in)", "icml2024_full", "icml2024", page_wide=True),
+    ]
+    return {p.name: p for p in profiles}
+
+
+PROFILES: dict[str, Profile] = _builtin()
+
+
+def parse_width(text: str) -> float:
+    """'85mm', '8.5 cm', '3.25in' or '3.25' (inches) -> inches."""
+    found = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*(mm|cm|in|)\s*", str(text))
+    if not found or float(found.group(1)) <= 0:
+        raise ValueError(f"width {text!r}: expected a number with mm, cm or in, e.g. 85mm or 3.25in")
+    value, unit = float(found.group(1)), found.group(2) or "in"
+    return value * {"mm": MM, "cm": CM, "in": 1.0}[unit]
+
+
+def get(name: str | None, *, width: str | None = None, family: str | None = None) -> Profile | None:
+    """A built-in profile by name; `width` alone makes a custom one (sizes as ACL's); both: that venue, resized."""
+    if not name and not width:
+        return None
+    if name and name not in PROFILES and name != "custom":
+        raise ValueError(f"unknown profile {name!r}: choose one of {', '.join(PROFILES)} (or --width)")
+    base = PROFILES.get(name or "", Profile("custom", "Custom width", 1.0, ACL_SIZES))
+    profile = base if width is None else replace(base, name=f"{base.name}@{width}", width_in=parse_width(width),
+                                                 title=f"{base.title.split(' (')[0]} at {width}")
+    return replace(profile, family=family) if family else profile
+
+
+def from_spec(spec: str | None) -> Profile | None:
+    """A profile from its preset/URL spelling: "NAME", "NAME@WIDTH", "WIDTH" (custom), each optionally
+    followed by "+sans" or "+serif" — e.g. "acl-column", "neurips@4in", "85mm+sans". None or "": no profile."""
+    if not spec:
+        return None
+    if not isinstance(spec, str):
+        raise TypeError(f"a profile is a text such as 'acl-column', not {spec!r}")
+    body, _, family = spec.partition("+")
+    if family not in ("", "serif", "sans"):
+        raise ValueError(f"profile {spec!r}: the font after '+' is 'serif' or 'sans'")
+    name, _, width = body.partition("@")
+    if name and name not in PROFILES and not width:
+        try:  # a width alone
+            parse_width(name)
+            name, width = "", name
+        except ValueError:
+            pass
+    return get(name or None, width=width or None, family=family or None)
+
+
+_ACTIVE: ContextVar[Profile | None] = ContextVar("gradiend_st_profile", default=None)
+
+
+def active() -> Profile | None:
+    """The profile of the export in progress, or None (screen and plain downloads)."""
+    return _ACTIVE.get()
+
+
+@contextmanager
+def use(profile: Profile | None) -> Iterator[None]:
+    token = _ACTIVE.set(profile)
+    try:
+        yield
+    finally:
+        _ACTIVE.reset(token)
+
+
+@dataclass
+class Fitted:
+    """What `fit` changed, for tests and notes."""
+
+    shrunk: list[str] = field(default_factory=list)  # texts made smaller so they stay inside the figure
+
+
+# ----------------------------------------------------------------------------------------------- matplotlib
+
+
+def fit(fig, profile: Profile) -> Fitted:
+    """Make a built matplotlib figure the profile's: its width (height by aspect), one font family, the role sizes,
+    and every text inside the figure (too long: smaller, down to SMALLEST_FONT, then wrapped).
+
+    A figure that lays itself out (no layout engine: the heatmap, Venn shapes, UpSet) was built at the profile's
+    size and fonts already (`pipeline.sized`, `style.font_size`): resizing or re-sizing its text would undo its
+    layout, so only the last step applies to it.
+    """
+    from matplotlib.text import Text
+
+    if fig.get_layout_engine() is not None:
+        fig.set_size_inches(profile.width_in, profile.height_for(tuple(fig.get_size_inches())), forward=False)
+        family = profile.rc()["font.family"]
+        for text, role in text_roles(fig).items():
+            text.set_fontsize(profile.sizes[role])
+            text.set_family(family)
+        fig.get_layout_engine().execute(fig)
+    fitted = Fitted()
+    renderer = fig._get_renderer()  # a pyplot-free figure has no Agg canvas of its own
+    bounds = fig.bbox
+    for text in fig.findobj(Text):
+        if not text.get_visible() or not text.get_text().strip():
+            continue
+        while _spills(text, renderer, bounds) and text.get_fontsize() > SMALLEST_FONT:
+            text.set_fontsize(max(SMALLEST_FONT, text.get_fontsize() * 0.9))
+        if _spills(text, renderer, bounds):
+            text.set_wrap(True)
+        if text.get_fontsize() < min(profile.sizes.values()):
+            fitted.shrunk.append(text.get_text())
+    return fitted
+
+
+def _spills(text, renderer, bounds) -> bool:
+    box = text.get_window_extent(renderer)
+    return box.x0 < bounds.x0 - 0.5 or box.x1 > bounds.x1 + 0.5 or box.y0 < bounds.y0 - 0.5 or box.y1 > bounds.y1 + 0.5
+
+
+def text_roles(fig) -> dict:
+    """Every Text of the figure -> its role (title, label, tick, legend, annotation)."""
+    from matplotlib.text import Text
+
+    roles = {}
+    for ax in fig.get_axes():
+        for title in (ax.title, ax._left_title, ax._right_title):
+            roles[title] = "title"
+        roles[ax.xaxis.label] = roles[ax.yaxis.label] = "label"
+        for axis in (ax.xaxis, ax.yaxis):
+            for tick in axis.get_ticklabels(which="both"):
+                roles[tick] = "tick"
+            roles[axis.get_offset_text()] = "tick"
+        legends = [ax.get_legend()] if ax.get_legend() else []
+        for legend in legends:
+            _legend_roles(legend, roles)
+    for legend in fig.legends:
+        _legend_roles(legend, roles)
+    if getattr(fig, "_suptitle", None) is not None:
+        roles[fig._suptitle] = "title"
+    if getattr(fig, "_supylabel", None) is not None:
+        roles[fig._supylabel] = "label"
+    for text in fig.findobj(Text):
+        roles.setdefault(text, "annotation")  # cell values, counts, notes, group names
+    return roles
+
+
+def _legend_roles(legend, roles: dict) -> None:
+    for text in [*legend.get_texts(), legend.get_title()]:
+        roles[text] = "legend"
+
