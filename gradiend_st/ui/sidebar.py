@@ -63,7 +63,8 @@ def render_selection(catalog) -> None:
 
 def current_preset() -> Preset:
     """Mappings + every view's options (full, GRADIEND names; label fields live in the mapping) + selection."""
-    return preset_of(state.mapping(), st.session_state.get(state.OPTIONS, {}), state.selection(), state.get(state.RUN))
+    return preset_of(state.mapping(), st.session_state.get(state.OPTIONS, {}), state.selection(), state.get(state.RUN),
+                     dpi=state.get(state.DPI), profile=state.get(state.PROFILE))
 
 
 def apply_preset(preset: Preset, catalog) -> str:
@@ -81,8 +82,22 @@ def apply_preset(preset: Preset, catalog) -> str:
         missing.append(preset.run)
     elif preset.run:
         state.put(state.RUN, preset.run)
+    if preset.profile is not None:
+        state.put(state.PROFILE, preset.profile)
+        state.bump("profile")
+    if preset.dpi is not None:
+        state.put(state.DPI, preset.dpi)
+        for name in registry.VIEW_NAMES:  # the download bars' DPI boxes are fed from state.DPI when re-created
+            st.session_state.pop(f"{name}.dpi", None)
     return (f"Preset loaded: {len(preset.views)} views, {len(preset.mapping.classes)} label rows"
             + (f"; not in this folder: {', '.join(dict.fromkeys(missing))}" if missing else "") + ".")
+
+
+def _figure_set(catalog) -> bytes:
+    from gradiend_st.figure_set import build_figure_set
+    from gradiend_st.ui.downloads import current_profile
+
+    return build_figure_set(catalog, current_preset(), profile=current_profile()).zip_bytes
 
 
 def render_presets(catalog) -> None:
@@ -93,6 +108,12 @@ def render_presets(catalog) -> None:
                         file_name="gradiend-studio-preset.json", mime="application/json", icon=":material/save:",
                         key="preset.save", width="stretch")
     uploaded = st.file_uploader("Load preset", type=["json"], key=f"preset.load.{state.version('preset')}")
+    if catalog is not None:
+        st.download_button("Figure set (.zip)", data=lambda: _figure_set(catalog), on_click="ignore",
+                           file_name="gradiend-figures.zip", mime="application/zip", icon=":material/folder_zip:",
+                           key="preset.figure_set", width="stretch",
+                           help="Every view of the selection as PDF and PNG at the chosen paper size, the CSVs, "
+                                "this preset and a figures.tex with one figure environment per file")
     if uploaded is not None:
         try:
             message = apply_preset(Preset.from_json(uploaded.getvalue()), catalog)

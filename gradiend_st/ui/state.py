@@ -25,6 +25,7 @@ UPLOADS = "studio.uploads"  # io.uploads.SessionSpace of this session
 VERSION = "studio.version"  # {grid name: int}: bumped when state changes behind a grid's back
 LAST_FIGURE = "studio.last_figure"  # {view: {"texts": [...], "build_ms": float}}: what is on screen
 LINKS_READ = "studio.links_read"  # views whose query parameters were applied once
+PROFILE = "studio.profile"  # venue profile spec of the downloads (figures.profiles.from_spec), or None
 CVD_PREVIEW = "studio.cvd_preview"  # None, or how the figure on screen is previewed ("deuteranopia", "greyscale", ...)
 CLOSE_COLORS = "studio.close_colors"  # [(label a, label b, deficiency, ΔE)] of the figure on screen
 

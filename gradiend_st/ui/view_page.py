@@ -9,18 +9,17 @@ to follow a run that is still training.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import streamlit as st
 from matplotlib.figure import Figure
 
-from gradiend_st import colorvision, pipeline, presets
+from gradiend_st import colorvision, pipeline
 from gradiend_st import mapping as mp
 from gradiend_st.figures import export
 from gradiend_st.figures.stamped_text import StampedText
 from gradiend_st.io.errors import RunReadError
 from gradiend_st.ui import caching, links, sources, state
-from gradiend_st.ui.downloads import render_download_bar
+from gradiend_st.ui.downloads import current_profile, render_download_bar
 from gradiend_st.ui.grids import render_mapping_grids
 from gradiend_st.ui.options_form import render_options
 from gradiend_st.views import registry
@@ -124,7 +123,8 @@ def figure_panel(view: View, catalog, focus: str | None, key: str) -> None:
     left, right = st.columns([1.15, 3], gap="large")
     with left:
         st.markdown("**Options**")
-        options = render_options(view, key=key, context={"splits": _splits(catalog, focus)})
+        options = render_options(view, key=key, context={"splits": _splits(catalog, focus), "catalog": catalog,
+                                                          "selection": state.selection()})
     choice = pipeline.choose_runs(view, catalog, options, selection=state.selection(), run=focus)
     state.put(f"studio.page_runs.{view.name}", choice.ids)
     with right:
@@ -148,7 +148,7 @@ def figure_panel(view: View, catalog, focus: str | None, key: str) -> None:
             render_download_bar(view, data, full, choice.ids, key=key)
             if view.extra_panel is not None:
                 view.extra_panel(data, full, key)
-            render_code(view, full, data.runs, catalog)
+            render_code(view, full, data, catalog)
     multi = view.multi_run(options)
     links.write(view.name, options, view.Options(), runs=choice.ids if multi else None, run=None if multi else focus)
 
@@ -196,13 +196,21 @@ def draw(view: View, data, options, data_key: tuple) -> bool:
     elif isinstance(shown, dict):  # a Vega-Lite spec; theme=None: the browser draws what vl-convert exports
         st.vega_lite_chart(shown, theme=None, key=f"{view.name}.vega", alt=_alt(view, texts))
     else:
+        selecting = {"on_select": "rerun", "selection_mode": view.plotly_select} if view.plotly_select else {}
         st.plotly_chart(shown, theme=None, width="stretch", key=f"{view.name}.plotly",
-                        config={"displaylogo": False, "toImageButtonOptions": {"format": "svg"}})
+                        config={"displaylogo": False, "toImageButtonOptions": {"format": "svg"}}, **selecting)
     done = time.perf_counter()
     state.record_figure(view.name, texts=texts, build_ms=(built - started) * 1000, show_ms=(done - built) * 1000,
-                        file=lambda fmt, dpi=200: pipeline.file_bytes(view, data, options, fmt, dpi=dpi))
+                        file=lambda fmt, dpi=200, profile=current_profile(): pipeline.file_bytes(
+                            view, data, options, fmt, dpi=dpi, profile=profile))
     state.put(state.CLOSE_COLORS, colorvision.close_pairs(figure_colors(view, options, texts)))
     return True
+
+
+def plotly_selection(view: View) -> dict:
+    """The points, boxes and lassos selected on the view's plotly figure (views with `plotly_select`); {} if none."""
+    event = st.session_state.get(f"{view.name}.plotly") if view.plotly_select else None
+    return dict(event.get("selection") or {}) if event else {}
 
 
 PREVIEWS = (None, "deuteranopia", "protanopia", "tritanopia", "greyscale")
@@ -313,16 +321,11 @@ def _close(fig: Figure) -> None:
     plt.close(fig)  # our figures are pyplot-free, so this only guards against one that is not
 
 
-def render_code(view: View, options, run_ids: list[str], catalog) -> None:
+def render_code(view: View, options, data, catalog) -> None:
+    """The script `gradiend-st code` prints for the same view, runs and options (gradiend_st.code)."""
+    from gradiend_st.code import script
+
     source = sources.current()
-    checkpoints = {}
-    for rid in run_ids:
-        run = catalog.runs.get(rid)
-        if run is not None:
-            try:
-                checkpoints[rid] = Path(run.checkpoint_dir).relative_to(catalog.root).as_posix()
-            except ValueError:
-                pass
     with st.expander("Copy as code: the same figure with gradiend", icon=":material/code:"):
-        st.code(presets.as_code(view, options, run_ids, root=source.code_root, checkpoints=checkpoints),
+        st.code(script(view, options, data, catalog, root=source.code_root, dpi=state.get(state.DPI)),
                 language="python")
