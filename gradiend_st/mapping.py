@@ -180,9 +180,12 @@ def merge(mapping: Mapping, catalog, run_ids: list[str] | None = None, extra_lab
 def recolor(mapping: Mapping, name: str) -> Mapping:
     """Every row coloured anew from palette `name`, in table order (classes and runs each from its first colour)."""
     colors = palette(name).colors
-    return Mapping(runs=[replace(r, color=colors[i % len(colors)]) for i, r in enumerate(mapping.runs)],
-                   classes=[replace(c, color=colors[i % len(colors)]) for i, c in enumerate(mapping.classes)],
-                   palette=palette(name).name)
+    runs, classes = [], []
+    for row in mapping.runs:
+        runs.append(replace(row, color=next_color([r.color for r in runs], colors)))
+    for row in mapping.classes:
+        classes.append(replace(row, color=next_color([c.color for c in classes], colors)))
+    return Mapping(runs=runs, classes=classes, palette=palette(name).name)
 
 
 # ------------------------------------------------------------------------------------------ grid <-> mapping

@@ -47,7 +47,14 @@ def palette(name: str | None) -> Palette:
     return PALETTES.get(name or DEFAULT_NAME, PALETTES[DEFAULT_NAME])
 
 
+# When a palette runs out (more runs or labels than colours), new rows continue with matplotlib's tab20, so two
+# entries never share a colour up to len(palette) + 20 of them.
+OVERFLOW = ("#1f77b4", "#aec7e8", "#ff7f0e", "#ffbb78", "#2ca02c", "#98df8a", "#d62728", "#ff9896", "#9467bd",
+            "#c5b0d5", "#8c564b", "#c49c94", "#e377c2", "#f7b6d2", "#7f7f7f", "#c7c7c7", "#bcbd22", "#dbdb8d",
+            "#17becf", "#9edae5")
+
+
 def next_color(used: list[str], colors: tuple[str, ...] = DEFAULT) -> str:
-    """The first palette colour not in `used`; when all are taken, cycle by how many are used."""
+    """The first colour of the palette, then of OVERFLOW, not in `used`; when all are taken, cycle the palette."""
     taken = {c.lower() for c in used}
-    return next((c for c in colors if c.lower() not in taken), colors[len(used) % len(colors)])
+    return next((c for c in (*colors, *OVERFLOW) if c.lower() not in taken), colors[len(used) % len(colors)])

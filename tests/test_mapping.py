@@ -131,7 +131,7 @@ def test_json_round_trip():
 def test_each_view_gets_its_own_fields():
     mapping = edited()
     heat = to_options(registry.get("heatmap").Options(), mapping, ["he_she", "she_they"])
-    assert heat.run_labels == {"he_she": "He/She"}
+    assert heat.row_label_mapping == heat.column_label_mapping == {"he_she": "He/She"}
     assert heat.pretty_groups == {"pronouns": ["he_she", "she_they"]}
     venn = to_options(registry.get("venn").Options(), mapping, ["he_she", "she_they"], colors_runs=True)
     assert venn.colors == {"he_she": "#112233"}, "the Venn colours runs"
@@ -162,9 +162,9 @@ def test_fields_a_view_lacks_are_left_alone():
 
 
 def test_grid_edits_win_over_option_values_key_by_key():
-    options = registry.get("heatmap").Options(run_labels={"he_she": "from preset", "she_they": "kept"})
+    options = registry.get("heatmap").Options(row_label_mapping={"he_she": "from preset", "she_they": "kept"})
     merged = to_options(options, edited(), ["he_she", "she_they"])
-    assert merged.run_labels == {"he_she": "He/She", "she_they": "kept"}
+    assert merged.row_label_mapping == {"he_she": "He/She", "she_they": "kept"}
 
 
 def test_html_in_labels_can_be_escaped_for_html_renderers():
@@ -178,3 +178,14 @@ def test_frames_are_plain_strings_and_integers():
     frame = classes_frame(edited())
     assert frame["order"].dtype == pd.Int64Dtype()
     assert frame["display"].tolist()[2] == "they"
+
+
+def test_more_rows_than_palette_colours_still_get_distinct_colours(demo):
+    from gradiend_st.mapping import recolor
+
+    mapping = default_mapping(demo)
+    assert len(mapping.runs) > len(DEFAULT)
+    assert len({r.color for r in mapping.runs}) == len(mapping.runs), "no two runs share a colour"
+    greys = recolor(mapping, "greyscale")
+    assert greys.palette == "greyscale" and greys.classes[0].color == "#000000"
+    assert len({r.color for r in greys.runs}) == len(greys.runs)
