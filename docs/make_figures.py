@@ -33,6 +33,11 @@ FIGURES = {
     "venn5_decoder-weight_top100.png": ("venn", {"topk": 100}, PAIRS),
     "venn6_decoder-weight_top0p01.png": ("venn", {"topk": 0.01}, PAIRS + [SUITE[0]]),
     "venn_upset11_decoder-weight_top0p01.png": ("venn", {"topk": 0.01}, PAIRS + SPECIAL + SUITE),
+    "curves_decoder-weight_top0p01.png": ("curves", {}, ["he_she", "he_it", "she_they", "he_she_seeds", SUITE[0]]),
+    "curves_times_chance_top1000.png": ("curves", {"topk": 1000, "value": "times_chance", "pair_groups": "shared class"},
+                                        PAIRS + SPECIAL + SUITE),
+    "crossencoding_suite_overlap.png": ("crossencoding", {"overlap": True, "topk": 0.01},
+                                        SUITE + ["he_she", "she_they", "he_it", "3SG_3PL"]),
 }
 
 

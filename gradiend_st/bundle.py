@@ -2,7 +2,9 @@
 
 A bundle is a zip with the same run folders as ROOT. Each checkpoint folder keeps `config.json`,
 `gradiend_context.json` and `training.json`, and gets `gradiend_topk.safetensors` in place of the weights:
-per part, `<part>.indices` (base-parameter indices, most important first) and `<part>.importance`.
+per part, `<part>.indices` (base-parameter indices, most important first) and `<part>.importance`; format 2 adds
+`decoder-weight.sign` (int8: the sign of the decoder weight at each packed decoder-weight index, for sign agreement).
+Bundles of format 1 (no `format` key, no signs) still open: everything but sign agreement works from them.
 `gradiend_bundle.json` at the top records the tool version, parts and K per run, and the identity of each
 source weight file (size, mtime, sha256 of the first MiB). Work is run by run: memory does not grow with runs.
 """
@@ -33,6 +35,8 @@ from gradiend_st.io.uploads import Limits, UploadError, unpack_zip
 CHECKPOINT_FILES = ("config.json", "gradiend_context.json", "training.json", "mapping_indices.safetensors",
                     "mapping_masks.safetensors")
 DEFAULT_TOPK_MAX = 10000
+FORMAT = 2  # 2: decoder-weight.sign per packed decoder-weight index
+SIGNED_PART = "decoder-weight"
 
 
 def run_files(run: Run) -> list[Path]:
@@ -60,8 +64,8 @@ def pack(catalog: Catalog, run_ids: list[str], out: Path, *, parts: list[str] | 
         raise FileExistsError(f"{out} exists: pass --force to overwrite it")
     parts = [normalize_part(p) for p in (parts or PARTS)]
     runs = _with_seeds(catalog, run_ids)
-    manifest = {"tool": "gradiend-studio", "version": __version__, "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
-                "topk_max": topk_max, "runs": {}}
+    manifest = {"tool": "gradiend-studio", "version": __version__, "format": FORMAT,
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "topk_max": topk_max, "runs": {}}
     handle, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
     os.close(handle)
     try:
@@ -103,6 +107,10 @@ def _pack_run(catalog: Catalog, run: Run, archive: zipfile.ZipFile, parts: list[
             result = cached_topk(run.checkpoint, part, topk_max)
             tensors[f"{part}.indices"] = result.indices.astype(np.int64)
             tensors[f"{part}.importance"] = result.importance.astype(np.float32)
+            if part == SIGNED_PART:
+                from gradiend_st.io.decoder_weights import decoder_signs_at
+
+                tensors[f"{part}.sign"] = decoder_signs_at(run.checkpoint, result.indices)
         entry["weights"] = weights_identity(run.checkpoint.weights_path)
     else:
         return entry  # no weights: the views that need no top-k still work from the bundle
@@ -121,6 +129,8 @@ def _bundle_tensors(run: Run, parts: list[str], topk_max) -> dict[str, np.ndarra
         if f"{part}.indices" in source.tensors:
             tensors[f"{part}.indices"] = source.read(f"{part}.indices")[:k]
             tensors[f"{part}.importance"] = source.read(f"{part}.importance")[:k]
+            if f"{part}.sign" in source.tensors:
+                tensors[f"{part}.sign"] = source.read(f"{part}.sign")[:k]
     return tensors
 
 
@@ -149,6 +159,27 @@ def bundle_topk(run: Run, part: str, topk: int | float, should_stop=None) -> Top
     return TopK(part, topk, k, indices[:k].astype(np.int64), importance[:k], 0)
 
 
+def bundle_signs(run: Run, base_indices: np.ndarray) -> np.ndarray | None:
+    """Decoder-weight signs of a bundled run at base indices (+1/-1/0; NaN where the index was not packed), or None
+    when the bundle has no signs (format 1)."""
+    path = run.checkpoint_dir / TOPK_FILE
+    source = SafetensorsFile(path)
+    if f"{SIGNED_PART}.sign" not in source.tensors:
+        return None
+    indices = source.read(f"{SIGNED_PART}.indices").astype(np.int64)
+    packed = source.read(f"{SIGNED_PART}.sign")
+    if len(packed) != len(indices):
+        raise RunReadError(path, f"'{SIGNED_PART}.sign' holds {len(packed):,} entries for {len(indices):,} indices")
+    order = np.argsort(indices, kind="stable")
+    wanted = np.asarray(base_indices, dtype=np.int64)
+    at = np.minimum(np.searchsorted(indices[order], wanted), max(len(indices) - 1, 0))
+    found = np.full(len(wanted), np.nan)
+    if len(indices):
+        hit = indices[order][at] == wanted
+        found[hit] = packed[order][at[hit]]
+    return found
+
+
 # Merging unpacks each bundle with the upload safety checks (no path leaves its folder, no bombs), with room for
 # top-1 % bundles of many bert-base runs (4 parts x 1.09M x 12 bytes = 52 MB per run).
 MERGE_LIMITS = Limits(max_total_bytes=32 * 1024**3, max_members=200_000)
@@ -159,7 +190,8 @@ def merge(bundles: list[Path], out: Path, *, force: bool = False) -> dict:
     out = Path(out)
     if out.exists() and not force:
         raise FileExistsError(f"{out} exists: pass --force to overwrite it")
-    manifest = {"tool": "gradiend-studio", "version": __version__, "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "runs": {}}
+    manifest = {"tool": "gradiend-studio", "version": __version__, "format": FORMAT,
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "runs": {}}
     handle, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
     os.close(handle)
     try:

@@ -1,4 +1,4 @@
-"""Presets: JSON round trip, copy-as-code snippets, and `gradiend-st render` drawing what the app draws."""
+"""Presets: JSON round trip, the PNG resolution, and `gradiend-st render` drawing what the app draws."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from gradiend_st.demo import DEMO_ROOT
 from gradiend_st.io.discover import discover
 from gradiend_st.mapping import ClassLabel, Mapping, RunLabel
 from gradiend_st.pipeline import MissingRuns, choose_runs, explicit_runs, render
-from gradiend_st.presets import Preset, PresetError, as_code, options_to_dict
+from gradiend_st.presets import Preset, PresetError, options_to_dict
 from gradiend_st.views import registry
 
 MAGIC = {"png": b"\x89PNG\r\n\x1a\n", "pdf": b"%PDF", "svg": b"<?xml"}
@@ -76,31 +76,38 @@ def test_unknown_option_names_are_ignored_so_old_presets_load():
     assert options.topk == 10
 
 
-# ----------------------------------------------------------------------------------------------- copy as code
+def test_dpi_is_saved_and_used_by_render(demo, tmp_path):
+    preset = Preset(views={"venn": {"topk": 10}}, dpi=100)
+    assert Preset.from_json(preset.to_json()).dpi == 100
+    assert "dpi" not in json.loads(Preset().to_json())  # not chosen: not written
+    with pytest.raises(PresetError, match="dpi"):
+        Preset.from_json(json.dumps({"gradiend_studio_preset": 1, "dpi": "high"}))
+    import io
+
+    from PIL import Image
+
+    small = render_figure(demo, "venn", run_ids=["he_she", "she_they"], preset=preset, fmt="png")
+    large = render_figure(demo, "venn", run_ids=["he_she", "she_they"], preset=Preset(views=preset.views, dpi=200),
+                          fmt="png")
+    assert Image.open(io.BytesIO(large)).width > 1.8 * Image.open(io.BytesIO(small)).width
+    path = tmp_path / "p.json"
+    path.write_text(preset.to_json())
+    out = tmp_path / "v.png"
+    assert main(["render", str(DEMO_ROOT), "--view", "venn", "--runs", "he_she", "she_they", "--preset", str(path),
+                 "-o", str(out)]) == 0
+    assert out.read_bytes() == small  # the preset's resolution, as the app's download
 
 
-def test_heatmap_code_is_the_gradiend_call():
-    heatmap = registry.get("heatmap")
-    options = heatmap.Options(topk=100, part="decoder-sum", cluster=True, run_labels={"he_she": "Masc vs fem"},
-                              pretty_groups={"g": ["he_she"]})
-    code = as_code(heatmap, options, ["he_she", "she_they"], root="/data/runs",
-                   checkpoints={"he_she": "he_she/model", "she_they": "she_they/model"})
-    assert "from gradiend.visualizer import plot_topk_overlap_heatmap" in code
-    assert "'Masc vs fem': ModelWithGradiend.from_pretrained(f\"{root}/he_she/model\")" in code
-    assert "plot_topk_overlap_heatmap(models, topk=100, part='decoder-sum', value='intersection', percentages=False" in code
-    assert "cluster=True" in code and "pretty_groups={'g': ['Masc vs fem']}" in code
-    assert "run_labels" not in code.split("# studio-only")[0].split("models = {")[1].split("}")[-1]
-    compile(code, "snippet", "exec")
+def test_settable_list_and_mapping_options_are_kept_in_presets():
+    """violin_order, hover_cols, class_label_mapping are set in the app's form and saved, not dropped."""
+    from gradiend_st.presets import preset_of
 
-
-def test_trainer_views_use_the_trainer_methods():
-    distributions = registry.get("distributions")
-    code = as_code(distributions, distributions.Options(legend_name_mapping={"he": "HE"}, legend_loc="below"), ["he_she"])
-    assert "trainer.plot_encoder_distributions(legend_name_mapping={'he': 'HE'}, legend_loc='below')" in code
-    compile(code, "snippet", "exec")
-    convergence = registry.get("convergence")
-    conv = as_code(convergence, convergence.Options(mode="overlay"), ["a", "b"])
-    assert "studio-only options not in gradiend: mode" in conv
+    views = {"distributions": {"violin_order": ["Neutral"], "class_label_mapping": {"he": "He"}},
+             "scatter": {"hover_cols": ["label"]}}
+    saved = Preset.from_json(preset_of(Mapping(), views, None, None, dpi=300).to_json())
+    assert saved.views["distributions"]["violin_order"] == ["Neutral"]
+    assert saved.views["distributions"]["class_label_mapping"] == {"he": "He"}
+    assert saved.views["scatter"]["hover_cols"] == ["label"] and saved.dpi == 300
 
 
 # ----------------------------------------------------------------------------------------------- render

@@ -23,29 +23,41 @@ RANDOM_STATE = 42  # gradiend's down-sampling seed for legend groups
 # ----------------------------------------------------------------------------------------------- labels
 
 
-def step3_labels(frame: pd.DataFrame) -> pd.Series:
-    """gradiend's legend label per row: the class name, "<source> -> <target>", or "Neutral: <variant>"."""
+def step3_labels(frame: pd.DataFrame, class_label_mapping: dict | None = None) -> pd.Series:
+    """gradiend's legend label per row: the class name, "<source> -> <target>", or "Neutral: <variant>"; class ids
+    named through `class_label_mapping` first (gradiend's step 1)."""
     source, target = frame["source_id"].astype(str), frame["target_id"].astype(str)
+    if class_label_mapping:
+        source, target = (column.map(lambda x: class_name(x, class_label_mapping)) for column in (source, target))
     training = source.where(source == target, source + " -> " + target)
     variant = frame["type"].map(lambda t: NEUTRAL_VARIANTS.get(t, str(t).replace("_", " ").capitalize()))
     return training.where(~frame["is_neutral"], "Neutral: " + variant)
 
 
-def raw_legend_labels(frame: pd.DataFrame | None) -> list[str]:
+def class_name(class_id: str, mapping: dict) -> str:
+    """A class id's display name as gradiend looks it up: as int(x), str(int(x)), then x."""
+    try:
+        as_int = int(float(class_id))
+    except (TypeError, ValueError):
+        return str(mapping.get(class_id, class_id))
+    return str(mapping.get(as_int, mapping.get(str(as_int), mapping.get(class_id, class_id))))
+
+
+def raw_legend_labels(frame: pd.DataFrame | None, class_label_mapping: dict | None = None) -> list[str]:
     """The raw (step-3) legend labels of a table in order of first appearance, training rows first."""
     if frame is None or frame.empty:
         return []
-    labels = step3_labels(frame)
+    labels = step3_labels(frame, class_label_mapping)
     training = labels[~frame["is_neutral"]].unique().tolist()
     neutral = labels[frame["is_neutral"]].unique().tolist()
     return training + neutral
 
 
-def target_labels(pair: tuple[str, ...]) -> list[str]:
+def target_labels(pair: tuple[str, ...], class_label_mapping: dict | None = None) -> list[str]:
     """Labels that stand for the target pair, in pair order: class names (alternative source) and transitions."""
     if len(pair) != 2:
         return []
-    a, b = pair
+    a, b = (class_name(c, class_label_mapping) if class_label_mapping else c for c in pair)
     return [a, f"{a} -> {b}", b, f"{b} -> {a}"]
 
 
@@ -81,28 +93,80 @@ class Prepared:
     notes: list[str]  # what the figure should say about the rows (down-sampled groups)
 
 
+@dataclass(frozen=True)
+class Splits:
+    """gradiend's multi-split options (they act only when the training rows hold more than one data split)."""
+
+    include_neutral: bool = False  # neutral rows in the `neutral_data_split` panel (else left out)
+    neutral_data_split: str = "test"
+    split_plot_mode: str = "facet"  # one panel per split ("overlay", "dodge": removed aliases of "facet")
+
+
+SPLIT_PLOT_MODES = ("facet", "overlay", "dodge")
+NO_SPLIT = ""  # the panel of training rows without a data_split (gradiend 0.2.3 writes such rows)
+
+
 def prepare(frame: pd.DataFrame, pair: tuple[str, ...], *, target_and_neutral_only: bool = True,
             legend_group_mapping: dict | None = None, legend_name_mapping: dict | None = None,
-            paired_legend_labels: list | None = None, violin_order: list | None = None) -> Prepared:
+            paired_legend_labels: list | None = None, violin_order: list | None = None,
+            class_label_mapping: dict | None = None, ignore_missing_legend_group_labels: bool = True,
+            splits: Splits = Splits()) -> Prepared:
     """Steps 3-6 of §9.2 plus the fixes of §10: rows with final labels, legend entries, violins in order.
 
     Entries come without colours: `color_entries` gives them theirs once the caller has a palette for them.
     """
+    if splits.split_plot_mode not in SPLIT_PLOT_MODES:
+        raise ValueError(f"split_plot_mode must be one of ['facet']; got {splits.split_plot_mode!r}")
     frame = frame.copy()
-    frame["step3"] = step3_labels(frame)
+    frame["step3"] = step3_labels(frame, class_label_mapping)
+    multi = len(data_splits(frame)) > 1
+    frame["panel"] = _panels(frame, multi, splits)
+    if multi:  # neutral rows without include_neutral are not plotted (gradiend's multi-split plot)
+        frame = frame[frame["panel"].notna()]
     notes = []
-    if target_and_neutral_only:
-        frame = _target_and_neutral(frame, pair)
+    if target_and_neutral_only and multi:  # gradiend's multi-split rule: training rows of the pair's classes
+        frame = frame[frame["is_neutral"] | frame["source_id"].astype(str).isin([str(c) for c in pair])]
+    elif target_and_neutral_only:
+        frame = _target_and_neutral(frame, pair, class_label_mapping)
     frame["legend_label"] = frame["step3"]
     if legend_group_mapping:
+        legend_group_mapping = _present_members(frame, legend_group_mapping, ignore_missing_legend_group_labels)
         frame, group_notes = _group(frame, legend_group_mapping)
         notes += group_notes
     if legend_name_mapping:
         frame["legend_label"] = frame["legend_label"].map(lambda x: str(legend_name_mapping.get(x, x)))
-    entries = _entries(frame, pair)
-    violins = _order_violins(_pair_entries(entries, paired_legend_labels, pair), violin_order)
+    entries = _entries(frame, pair, class_label_mapping)
+    violins = _order_violins(_pair_entries(entries, paired_legend_labels, pair, class_label_mapping), violin_order)
     ordered = [half for violin in violins for half in violin.halves if half is not None]
-    return Prepared(rows=frame, entries=ordered, violins=violins, notes=notes)
+    kept = {e.label for e in ordered}
+    return Prepared(rows=frame[frame["legend_label"].isin(kept)], entries=ordered, violins=violins, notes=notes)
+
+
+def data_splits(frame: pd.DataFrame) -> list[str]:
+    """The data splits of the training rows (empty values are no split), as gradiend counts them."""
+    values = frame.loc[~frame["is_neutral"], "data_split"] if "data_split" in frame else pd.Series(dtype=object)
+    return [s for s in values.dropna().astype(str).unique().tolist() if s.strip() and s != "nan"]
+
+
+def _panels(frame: pd.DataFrame, multi: bool, splits: Splits) -> pd.Series:
+    """Each row's split panel: None for a one-split table; the row's split (NO_SPLIT when empty) for training rows
+    of a multi-split one, `neutral_data_split` for neutral rows with `include_neutral` (None otherwise: left out)."""
+    if not multi:
+        return pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    split = frame["data_split"].astype(object).where(frame["data_split"].notna(), NO_SPLIT).astype(str)
+    split = split.where(split.str.strip().ne("") & split.ne("nan"), NO_SPLIT)
+    neutral = splits.neutral_data_split if splits.include_neutral else None
+    return split.astype(object).where(~frame["is_neutral"], neutral)
+
+
+def _present_members(frame: pd.DataFrame, groups: dict, ignore_missing: bool) -> dict:
+    """gradiend's check of legend_group_mapping: members must be labels of the plotted rows, unless ignored."""
+    present = set(frame["step3"])
+    missing = sorted({str(m) for members in groups.values() for m in members if m not in present})
+    if missing and not ignore_missing:
+        raise ValueError(f"legend_group_mapping labels not present in data: {missing} "
+                         "(set ignore_missing_legend_group_labels to leave them out)")
+    return groups
 
 
 def color_entries(entries: list[Entry], colors: dict | None, palette: list[str]) -> None:
@@ -113,9 +177,10 @@ def color_entries(entries: list[Entry], colors: dict | None, palette: list[str])
         entry.color = color
 
 
-def _target_and_neutral(frame: pd.DataFrame, pair: tuple[str, ...]) -> pd.DataFrame:
+def _target_and_neutral(frame: pd.DataFrame, pair: tuple[str, ...],
+                        class_label_mapping: dict | None = None) -> pd.DataFrame:
     """Step 4: keep training rows of the pair's transitions (all training rows when none match) and neutral rows."""
-    transitions = set(target_labels(pair)[1::2])
+    transitions = set(target_labels(pair, class_label_mapping)[1::2])
     training = ~frame["is_neutral"]
     matching = training & frame["step3"].isin(transitions)
     return frame[matching | frame["is_neutral"]] if matching.any() else frame
@@ -142,9 +207,9 @@ def _group(frame: pd.DataFrame, groups: dict) -> tuple[pd.DataFrame, list[str]]:
     return pd.concat([kept, *parts[1:]]).sort_index(kind="stable"), notes
 
 
-def _entries(frame: pd.DataFrame, pair: tuple[str, ...]) -> list[Entry]:
+def _entries(frame: pd.DataFrame, pair: tuple[str, ...], class_label_mapping: dict | None = None) -> list[Entry]:
     """Legend entries by first appearance; training before neutral."""
-    targets = set(target_labels(pair))
+    targets = set(target_labels(pair, class_label_mapping))
     entries: dict[str, Entry] = {}
     for label, step3, neutral in zip(frame["legend_label"], frame["step3"], frame["is_neutral"]):
         entry = entries.setdefault(label, Entry(label, [], bool(neutral), False))
@@ -155,20 +220,23 @@ def _entries(frame: pd.DataFrame, pair: tuple[str, ...]) -> list[Entry]:
     return [e for e in entries.values() if not e.neutral] + [e for e in entries.values() if e.neutral]
 
 
-def _pair_entries(entries: list[Entry], paired: list | None, pair: tuple[str, ...]) -> list[Violin]:
-    """Explicit pairs: `paired_legend_labels` first (label i -> violin i // 2), then the rest by default:
-    the target pair side by side (pair order), other training labels two by two, neutral variants together."""
+def _pair_entries(entries: list[Entry], paired: list | None, pair: tuple[str, ...],
+                  class_label_mapping: dict | None = None) -> list[Violin]:
+    """Explicit pairs: `paired_legend_labels` (label i -> violin i // 2; labels not listed are not plotted, as in
+    gradiend, unless the run has none of the listed labels); else by default: the target pair side by side (pair
+    order), other training labels two by two, neutral variants together."""
     remaining = list(entries)
-    violins: list[Violin] = []
     if paired:
         listed: list[Entry] = []
         for name in paired:  # labels the table lacks are skipped
             entry = _find(remaining, name)
             if entry is not None and entry not in listed:
                 listed.append(entry)
-        violins += _two_by_two(listed)
-        remaining = [e for e in remaining if e not in listed]
-    targets = sorted((e for e in remaining if e.highlighted), key=lambda e: _target_rank(e, pair))
+        if listed:
+            return _two_by_two(listed)
+    violins: list[Violin] = []
+    targets = sorted((e for e in remaining if e.highlighted),
+                     key=lambda e: _target_rank(e, pair, class_label_mapping))
     others = [e for e in remaining if not e.highlighted and not e.neutral]
     neutral = [e for e in remaining if e.neutral and not e.highlighted]
     for group in (targets, others, neutral):
@@ -176,9 +244,9 @@ def _pair_entries(entries: list[Entry], paired: list | None, pair: tuple[str, ..
     return violins
 
 
-def _target_rank(entry: Entry, pair: tuple[str, ...]) -> int:
+def _target_rank(entry: Entry, pair: tuple[str, ...], class_label_mapping: dict | None = None) -> int:
     """Position in the pair (first class left): the best rank among the entry's raw labels."""
-    order = target_labels(pair)
+    order = target_labels(pair, class_label_mapping)
     return min((order.index(m) for m in entry.members if m in order), default=len(order))
 
 
@@ -222,18 +290,24 @@ def _order_violins(violins: list[Violin], order: list | None) -> list[Violin]:
 
 
 def split_panels(rows: pd.DataFrame) -> list[str | None]:
-    """One panel per data split of the training rows (train, validation, test, then others); [None] for one split."""
-    splits = rows.loc[~rows["is_neutral"], "data_split"].unique().tolist()
-    if len(splits) <= 1:
+    """One panel per data split of a multi-split table (train, validation, test, then others, rows without a split
+    last); [None] for one split."""
+    panels = rows["panel"].dropna().unique().tolist() if "panel" in rows else []
+    if not panels:
         return [None]
-    return sorted(splits, key=lambda s: (SPLIT_ORDER.index(s) if s in SPLIT_ORDER else len(SPLIT_ORDER), s))
+    return sorted(panels, key=lambda s: (s == NO_SPLIT, SPLIT_ORDER.index(s) if s in SPLIT_ORDER else len(SPLIT_ORDER),
+                                         s))
+
+
+def panel_title(split: str) -> str:
+    return "rows without a data split" if split == NO_SPLIT else f"{split} split"
 
 
 def half_values(rows: pd.DataFrame, entry: Entry, split: str | None) -> np.ndarray:
     """The encoded values of one half (in one split panel, or all of them for None)."""
     mask = rows["legend_label"] == entry.label
     if split is not None:
-        mask &= rows["data_split"] == split
+        mask &= rows["panel"] == split
     return rows.loc[mask, "encoded"].to_numpy(dtype=float)
 
 
@@ -265,7 +339,8 @@ def summary(prepared: Prepared, file_split: str | None) -> pd.DataFrame:
                 if not len(values):
                     continue
                 rows.append({"legend_label": half.label, "violin": violin.name, "side": side,
-                             "split": split or file_split, "n": len(values), "mean": float(np.mean(values)),
+                             "split": (panel_title(split) if split == NO_SPLIT else split) if split is not None
+                             else file_split, "n": len(values), "mean": float(np.mean(values)),
                              "median": float(np.median(values)), "q1": float(np.percentile(values, 25)),
                              "q3": float(np.percentile(values, 75)), "min": float(values.min()),
                              "max": float(values.max()), "highlighted": half.highlighted, "color": half.color,

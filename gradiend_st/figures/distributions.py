@@ -19,6 +19,7 @@ from gradiend_st.analysis.violins import (
     Violin,
     display,
     half_values,
+    panel_title,
     split_panels,
     value_span,
     violins_with_rows,
@@ -76,7 +77,7 @@ def _draw_panel(ax, prepared: Prepared, violins: list[Violin], split: str | None
     ax.grid(True, axis="y", alpha=0.3)
     ax.set_axisbelow(True)
     if split is not None:
-        ax.set_title(f"{split} split", fontsize=options.axis_label_fontsize or 10)
+        ax.set_title(panel_title(split), fontsize=options.axis_label_fontsize or 10)
 
 
 def _draw_half(ax, x: float, side: int, values: np.ndarray, entry: Entry, span: float) -> None:

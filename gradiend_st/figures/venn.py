@@ -1,6 +1,7 @@
 """Drawing of the top-k overlap Venn (FORMAT.md §9.5): exact exclusive region counts of 2-6 runs; UpSet beyond 6.
 
-- 2-3 runs: matplotlib-venn with equal-sized circles, so every region (even an empty one) has room for its count.
+- 2-3 runs: matplotlib-venn, circle areas following the counts (its default, as gradiend), or equal circles
+  (`equal_circles`), so every region, even an empty one, has room for its count.
 - 4-6 runs: the `venn` package's ellipses/triangles drawn here; each count sits at its region's deepest point, or,
   when the region is too thin for readable text, beside the diagram with a leader line (§10 item 7).
   The legend sits below the diagram, never over it.
@@ -12,6 +13,7 @@ The counts, names and colours come from `gradiend_st.views.venn`; region counts 
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,17 +72,26 @@ def _build_circles(sets: Sets, counts: dict[int, int], options, title: str | Non
     fill = [sets.colors[r] for r in sets.runs]
     fig = new_figure(tuple(options.figsize) if options.figsize else (6.0, 5.6 if n == 3 else 4.6))
     ax = fig.add_subplot()
-    equal = (Layout2 if n == 2 else Layout3)(fixed_subset_sizes=(1,) * len(ids))  # every region gets room
+    equal = getattr(options, "equal_circles", False) or not any(subsets)
+    # Areas follow the counts (matplotlib-venn's default, gradiend's), or equal circles: every region gets room.
+    layout = (Layout2 if n == 2 else Layout3)(fixed_subset_sizes=(1,) * len(ids)) if equal else None
+    shape_sizes = (1,) * len(ids) if equal else subsets
     diagram_of, outline = (venn2, venn2_circles) if n == 2 else (venn3, venn3_circles)
-    diagram = diagram_of(subsets=subsets, set_labels=names, set_colors=fill, alpha=options.alpha, ax=ax,
-                         layout_algorithm=equal)
-    circles = outline(subsets=(1,) * len(ids), ax=ax, linewidth=options.patch_linewidth or 1.5,
-                      layout_algorithm=equal)
+    with warnings.catch_warnings():  # an empty region has no area: it is listed in the note instead
+        warnings.simplefilter("ignore", UserWarning)
+        diagram = diagram_of(subsets=subsets, set_labels=names, set_colors=fill, alpha=options.alpha, ax=ax,
+                             layout_algorithm=layout)
+        circles = outline(subsets=shape_sizes, ax=ax, linewidth=options.patch_linewidth or 1.5,
+                          layout_algorithm=layout)
     for circle, colour in zip(circles, fill, strict=True):
         circle.set_edgecolor(colour)
     count_fs = options.region_counts_fontsize or 14
+    without_area = []
     for venn_id, count in zip(ids, subsets, strict=True):
         text = diagram.get_label_by_id(venn_id)
+        if text is None:  # no area to write in (an empty region drawn to scale)
+            without_area.append(" & ".join(sets.labels[r] for r, ch in zip(sets.runs, venn_id) if ch == "1"))
+            continue
         text.set_text(f"{count:,}")
         text.set_fontsize(count_fs)
         text.set_gid(f"region-{_mask_of(venn_id)}")
@@ -88,6 +99,11 @@ def _build_circles(sets: Sets, counts: dict[int, int], options, title: str | Non
         if text is not None:
             text.set_fontsize(options.circle_names_fontsize or 13)
             text.set_multialignment("center")
+    notes = ["areas proportional to the counts"] if not equal else []
+    if without_area:
+        notes.append("0 in exactly " + "; ".join(without_area))
+    if notes:
+        fig.supxlabel("; ".join(notes), fontsize=8, color="0.35")
     if title:
         ax.set_title(title)
     return fig

@@ -8,6 +8,7 @@ link shows up in the widgets, and switching pages loses nothing.
 
 from __future__ import annotations
 
+import json
 from dataclasses import MISSING, dataclass, fields
 from typing import Any
 
@@ -22,21 +23,28 @@ from gradiend_st.views.base import View
 GROUPS = ("Content", "Labels", "Layout", "Typography")
 LAYOUT = {"figsize", "height", "width", "alpha", "patch_linewidth", "jitter_scale", "max_points", "max_intersections",
           "order", "cluster"}
-LABELS = {"title", "highlight_non_convergence", "annot", "fmt", "hover_text_max_chars", "hover_text_line_chars"}
+LABELS = {"title", "highlight_non_convergence", "annot", "annot_fmt", "fmt", "hover_text_max_chars",
+          "hover_text_line_chars", "hover_cols"}
 CMAPS = ["viridis", "cividis", "magma", "plasma", "inferno", "Blues", "Greens", "Greys", "YlGnBu", "tab10", "tab20",
          "Set2", "Dark2", "Paired", "Set1"]
 # None: the view's default place outside the axes; "outside …": the studio's outside places (constrained layout);
-# the rest: matplotlib's locations inside the axes, as gradiend uses them (figures/style.place_legend).
-LEGEND_LOCS = [None, "outside right upper", "outside lower center", "outside upper center", "outside left upper",
-               "best", "upper right", "upper left", "lower left", "lower right", "right", "center left",
-               "center right", "lower center", "upper center", "center"]
+# the rest: every matplotlib location, inside the axes, as gradiend uses them (figures/style.place_legend).
+OUTSIDE_LOCS = [f"outside {side} {align}" for side, aligns in (("right", ("upper", "center", "lower")),
+                                                              ("left", ("upper", "center", "lower")),
+                                                              ("upper", ("left", "center", "right")),
+                                                              ("lower", ("left", "center", "right")))
+                for align in aligns]
+MATPLOTLIB_LOCS = ["best", "upper right", "upper left", "lower left", "lower right", "right", "center left",
+                   "center right", "lower center", "upper center", "center"]
+LEGEND_LOCS = [None, *OUTSIDE_LOCS, *MATPLOTLIB_LOCS]
 # Choices by GRADIEND parameter name, for every view that has the parameter (a view adds its own in View.choices).
 CHOICES = {"part": PARTS, "legend_loc": tuple(LEGEND_LOCS)}
 
 
 @dataclass(frozen=True)
 class Widget:
-    kind: str  # toggle | choice | int | float | text | optional_text | optional_float | optional_int | topk | pair | title
+    kind: str  # toggle | choice | int | float | text | optional_text | optional_float | optional_int | topk | pair
+    #          | title | list (comma-separated or JSON) | json (a JSON object)
     choices: tuple = ()
 
 
@@ -47,7 +55,7 @@ def widget_for(field, choices: dict[str, tuple]) -> Widget | None:
         return None
     if name in choices:
         return Widget("choice", tuple(choices[name]))
-    if name == "cmap":
+    if name == "cmap" or name.endswith("_cmap"):
         return Widget("choice", ((None,) if "None" in kinds else ()) + tuple(CMAPS))
     if name == "topk":
         return Widget("topk")
@@ -71,7 +79,11 @@ def widget_for(field, choices: dict[str, tuple]) -> Widget | None:
         return Widget("text")
     if kinds == {"str", "None"}:
         return Widget("optional_text")
-    return None  # dicts, lists and unusual unions: set through presets only
+    if kinds in ({"list", "None"}, {"list"}):
+        return Widget("list")
+    if kinds in ({"dict", "None"}, {"dict"}):
+        return Widget("json")
+    return None  # unusual unions: set through presets only
 
 
 def _type_names(annotation: Any) -> set[str]:
@@ -114,7 +126,7 @@ def render_options(view: View, *, key: str, context: dict | None = None):
                 default = getattr(defaults, f.name) if f.default is not MISSING or f.default_factory is not MISSING else None
                 current = stored.get(f.name, default)
                 wkey = f"{key}.opt.{f.name}.{version}"
-                value = _render_widget(f.name, widget, current, default, wkey)
+                value = _render_widget(f.name, widget, current, default, wkey, view.help.get(f.name))
                 values[f.name] = value
     changed = {name: value for name, value in values.items() if value != getattr(defaults, name)}
     # Keep values the form cannot show (e.g. dicts from a preset) and store the rest.
@@ -128,31 +140,32 @@ def _label(name: str) -> str:
     return name.replace("_", " ")
 
 
-def _render_widget(name: str, widget: Widget, current, default, wkey: str):
+def _render_widget(name: str, widget: Widget, current, default, wkey: str, help_text: str | None = None):
     """One widget fed from `current`; returns the new value (or `current` when the input does not parse)."""
     label = _label(name)
     kind = widget.kind
     if kind == "toggle":
         _seed(wkey, bool(current))
-        return st.toggle(label, key=wkey)
+        return st.toggle(label, key=wkey, help=help_text)
     if kind == "choice":
         # The widget holds an index: a selectbox treats None as "nothing chosen", but None is a real choice here.
         choices = list(widget.choices)
         if current not in choices:
             choices.append(current)
         _seed(wkey, choices.index(current))
-        index = st.selectbox(label, range(len(choices)), key=wkey, format_func=lambda i: _choice_text(choices[i]))
+        index = st.selectbox(label, range(len(choices)), key=wkey, format_func=lambda i: _choice_text(choices[i]),
+                             help=help_text)
         return choices[index if index is not None else choices.index(current)]
     if kind == "int":
         _seed(wkey, int(current))
-        return int(st.number_input(label, step=1, key=wkey))
+        return int(st.number_input(label, step=1, key=wkey, help=help_text))
     if kind == "float":
         _seed(wkey, float(current))
-        return float(st.number_input(label, step=_step(default), format="%g", key=wkey))
-    if kind in ("optional_float", "optional_int", "optional_text", "text", "topk", "pair"):
-        return _text_widget(label, kind, current, default, wkey)
+        return float(st.number_input(label, step=_step(default), format="%g", key=wkey, help=help_text))
+    if kind in ("optional_float", "optional_int", "optional_text", "text", "topk", "pair", "list", "json"):
+        return _text_widget(label, kind, current, default, wkey, help_text)
     if kind == "title":
-        return _title_widget(label, current, wkey)
+        return _title_widget(label, current, wkey, help_text)
     raise ValueError(f"unknown widget kind {kind}")
 
 
@@ -170,11 +183,13 @@ def _choice_text(value) -> str:
     return {None: "automatic", True: "yes", False: "no"}.get(value, str(value)) if not isinstance(value, str) else value
 
 
-def _text_widget(label: str, kind: str, current, default, wkey: str):
-    _seed(wkey, _to_text(current))
+def _text_widget(label: str, kind: str, current, default, wkey: str, help_text: str | None = None):
+    _seed(wkey, _to_text(current, kind))
     hint = {"topk": "an integer k, or a fraction in (0, 1] of input_dim", "pair": "two numbers, e.g. 6, 4",
-            "optional_float": "a number", "optional_int": "a whole number"}.get(kind)
-    text = st.text_input(label, key=wkey, placeholder="automatic" if default is None else None, help=hint)
+            "optional_float": "a number", "optional_int": "a whole number",
+            "list": "comma-separated, or a JSON list", "json": 'a JSON object, e.g. {"he": "He"}'}.get(kind)
+    text = st.text_input(label, key=wkey, placeholder="automatic" if default is None else None,
+                         help=" ".join(t for t in (help_text, f"({hint})" if hint else None) if t) or None)
     try:
         return _parse(kind, text)
     except ValueError as exc:
@@ -182,9 +197,11 @@ def _text_widget(label: str, kind: str, current, default, wkey: str):
         return current
 
 
-def _to_text(value) -> str:
+def _to_text(value, kind: str = "") -> str:
     if value is None:
         return ""
+    if kind == "json" or (kind == "list" and any("," in str(v) for v in value)):
+        return json.dumps(value, ensure_ascii=False)
     if isinstance(value, (list, tuple)):
         return ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
     return str(value)
@@ -204,6 +221,16 @@ def _parse(kind: str, text: str):
         return int(text)
     if kind == "optional_float":
         return float(text)
+    if kind == "list":
+        found = json.loads(text) if text.startswith("[") else [part.strip() for part in text.split(",") if part.strip()]
+        if not isinstance(found, list):
+            raise ValueError("expected a list")
+        return [str(v) for v in found] or None
+    if kind == "json":
+        found = json.loads(text)
+        if not isinstance(found, dict):
+            raise ValueError('expected a JSON object such as {"he": "He"}')
+        return {str(k): str(v) for k, v in found.items()} or None
     if kind == "pair":
         parts = [float(p) for p in text.replace(";", ",").replace("x", ",").split(",") if p.strip()]
         if len(parts) != 2 or min(parts) <= 0:
@@ -212,12 +239,12 @@ def _parse(kind: str, text: str):
     raise ValueError(kind)
 
 
-def _title_widget(label: str, current, wkey: str):
+def _title_widget(label: str, current, wkey: str, help_text: str | None = None):
     """title: True (automatic), False (none) or a string."""
     mode_key, text_key = f"{wkey}.mode", f"{wkey}.text"
     _seed(mode_key, "custom" if isinstance(current, str) else ("automatic" if current else "none"))
     _seed(text_key, current if isinstance(current, str) else "")
-    mode = st.segmented_control(label, ["automatic", "none", "custom"], key=mode_key) or "automatic"
+    mode = st.segmented_control(label, ["automatic", "none", "custom"], key=mode_key, help=help_text) or "automatic"
     if mode == "custom":
         return st.text_input("custom title", key=text_key, label_visibility="collapsed", placeholder="Title") or True
     return mode == "automatic"

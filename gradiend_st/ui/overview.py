@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from gradiend_st.analysis.convergence import convergence_status
+from gradiend_st.analysis.decoder_runs import overview_columns
 from gradiend_st.io.discover import Catalog
 from gradiend_st.io.errors import RunReadError
 from gradiend_st.io.seeds import read_seed_report
@@ -14,7 +15,7 @@ from gradiend_st.ui import state
 from gradiend_st.ui.caching import recent_tree_key
 
 COLUMNS = ["select", "id", "kind", "classes", "input_dim", "pruned", "seeds", "steps", "best_step", "best_corr",
-           "converged", "files", "problem"]
+           "converged", "decoder_dp", "lms_ratio", "files", "problem"]
 
 
 def run_rows(catalog: Catalog) -> pd.DataFrame:
@@ -27,7 +28,7 @@ def run_rows(catalog: Catalog) -> pd.DataFrame:
         frame[column] = frame[column].astype("Int64")
     frame["best_corr"] = frame["best_corr"].astype("Float64")
     frame["pruned"] = frame["pruned"].astype("boolean")
-    return frame.fillna({"classes": "", "converged": "", "files": "", "problem": ""})
+    return frame.fillna({"classes": "", "converged": "", "decoder_dp": "", "lms_ratio": "", "files": "", "problem": ""})
 
 
 def _run_row(catalog: Catalog, run) -> dict:
@@ -52,6 +53,7 @@ def _run_row(catalog: Catalog, run) -> dict:
         "best_step": training.best_step if training else None,
         "best_corr": training.best_correlation if training else None,
         "converged": {True: "yes", False: "no", None: "?"}[status.converged],
+        **overview_columns(run),  # the decoder rewrite gradiend selects, per class (Decoder page)
         "files": _files(run, training is not None, report is not None),
         "problem": problem,
     }
@@ -80,9 +82,13 @@ def _cached_rows(root: str, tree: str, _catalog: Catalog) -> pd.DataFrame:  # no
     return run_rows(_catalog)
 
 
-def render_overview(catalog: Catalog, *, key: str = "overview") -> None:
-    """The grid of runs; ticking a row selects the run for the comparison views (Heatmap, Venn)."""
+def render_overview(catalog: Catalog, *, key: str = "overview", diff=None) -> None:
+    """The grid of runs; ticking a row selects the run for the comparison views (Heatmap, Venn). `diff`
+    (ui.runs_diff.DiffColumns): "only what differs", the differing training arguments beside the columns."""
     frame = _cached_rows(str(catalog.root), recent_tree_key(catalog.root), catalog).copy()
+    diff_config = {}
+    if diff is not None:
+        frame, diff_config = diff.apply(frame)
     selected = set(state.selection())
     frame.insert(0, "select", frame["id"].isin(selected) & (frame["kind"] != "error"))
     n_runs, n_errors = len(catalog.runs), len(catalog.errors)
@@ -102,8 +108,14 @@ def render_overview(catalog: Catalog, *, key: str = "overview") -> None:
             "input_dim": st.column_config.NumberColumn("input_dim", format="localized"),
             "best_corr": st.column_config.NumberColumn("best corr", format="%.3f"),
             "best_step": st.column_config.NumberColumn("best step"),
+            "decoder_dp": st.column_config.TextColumn("decoder ΔP", width="medium",
+                                                      help="Selected rewrite per class (LMSThresholdPolicy 0.99): "
+                                                           "P(class) − P(base) on the other class's rows"),
+            "lms_ratio": st.column_config.TextColumn("LMS ratio", width="medium",
+                                                     help="LMS of the selected rewrite / LMS of the base model"),
             "files": st.column_config.TextColumn("files present", width="large"),
             "problem": st.column_config.TextColumn("problem", width="large"),
+            **diff_config,
         },
     )
 

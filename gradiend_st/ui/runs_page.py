@@ -6,6 +6,7 @@ import streamlit as st
 
 from gradiend_st.ui.grids import render_mapping_grids
 from gradiend_st.ui.overview import render_overview
+from gradiend_st.ui.runs_diff import render_diff_details, render_diff_switch
 from gradiend_st.ui.view_page import current_catalog
 from gradiend_st.views import registry
 
@@ -30,7 +31,11 @@ class RunsPage:
         return True
 
     def overview(self) -> None:
-        render_overview(self.catalog, key=f"{self.key}.overview")
+        diff = render_diff_switch(self.catalog, key=f"{self.key}.diff")
+        # its own table per set of columns: the editor's ticks refer to the rows it was created with
+        render_overview(self.catalog, key=f"{self.key}.overview" + (f".{diff.name}" if diff else ""), diff=diff)
+        if diff is not None:
+            render_diff_details(diff)
 
     def mapping_grids(self) -> None:
         render_mapping_grids(None, key=self.key)

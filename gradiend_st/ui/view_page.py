@@ -200,9 +200,10 @@ def draw(view: View, data, options, data_key: tuple) -> bool:
         st.plotly_chart(shown, theme=None, width="stretch", key=f"{view.name}.plotly",
                         config={"displaylogo": False, "toImageButtonOptions": {"format": "svg"}}, **selecting)
     done = time.perf_counter()
+    profile = current_profile()  # the paper size the downloads use, captured with the figure
     state.record_figure(view.name, texts=texts, build_ms=(built - started) * 1000, show_ms=(done - built) * 1000,
-                        file=lambda fmt, dpi=200, profile=current_profile(): pipeline.file_bytes(
-                            view, data, options, fmt, dpi=dpi, profile=profile))
+                        file=lambda fmt, dpi=200: pipeline.file_bytes(view, data, options, fmt, dpi=dpi,
+                                                                      profile=profile))
     state.put(state.CLOSE_COLORS, colorvision.close_pairs(figure_colors(view, options, texts)))
     return True
 

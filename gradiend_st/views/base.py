@@ -32,6 +32,9 @@ class GradiendCall:
     inputs: str  # "models": a dict of loaded checkpoints | "run": one run folder
     always: tuple[str, ...] = ()  # options written out even at their default (they define the figure)
     studio_only: frozenset[str] = frozenset()  # options with no gradiend parameter: named in a comment
+    # gradiend's default of each option whose studio default differs (else the studio's default is gradiend's):
+    # "copy as code" writes out every option whose value differs from gradiend's default
+    defaults: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,12 @@ class View:
     choices: Callable[[dict], dict[str, tuple]] | None = None  # {option: choices} given {"splits": [...]}
     colors_runs: bool = False  # the Options' `colors` colour runs (Venn), not classes
     live: bool = False  # the page can re-read the run's files on a timer
+    extra_panel: Callable[[Any, Any, str], None] | None = None  # extra_panel(data, options, key): app-only, below
+    # the downloads (e.g. the weight map's table of a picked cell); it may use Streamlit (imported inside the call)
+    plotly_select: tuple[str, ...] = ()  # box/lasso/points selection on the plotly figure on screen, which the
+    # extra_panel reads with ui.view_page.plotly_selection (e.g. the scatter's table of the selected rows)
     gradiend: GradiendCall | None = None
+    help: dict[str, str] = field(default_factory=dict)  # option -> help text (and how/why it differs from gradiend)
 
     def __post_init__(self):
         if self.runs not in RUN_CHOICES:

@@ -172,6 +172,24 @@ def choices(context: dict) -> dict[str, tuple]:
             "plot_mean_by_feature_class": (None, True, False)}
 
 
+HELP = {
+    "plot_mean_by_feature_class": "automatic: shown unless it repeats the class panel (gradiend's None).",
+    "title": "automatic: the run's name (with † when it did not converge). gradiend, given a model_path: "
+             "'Training convergence'.",
+    "figsize": "Width, height in inches. Empty: 6 in wide, 1.5 in (2 in with 6+ series) per panel, as gradiend; "
+               "wider for several runs.",
+    "legend_loc": "Empty: one legend right of the panels (gradiend: 'best' in each panel, or a figure legend at "
+                  "'center left' from 6 series). 'outside …' values are the studio's; other values place it inside.",
+    "legend_bbox_to_anchor": "x, y of the legend's loc point (in the last panel's axes), as gradiend's for its "
+                             "figure legend.",
+    "mode": "Studio option: single (gradiend's figure), overlay or facet to compare runs, interactive (Altair).",
+    "seed_band": "Studio option: multi-seed runs as the median over their seeds with a min-max or IQR band.",
+    "colors": "Studio option: class -> colour (label grid); gradiend uses matplotlib's colour cycle.",
+    "run_colors": "Studio option: run -> colour in overlay/interactive modes (runs grid).",
+    "run_labels": "Studio option: run names in titles and legends (runs grid).",
+}
+
+
 VIEW = View(
     name="convergence",
     title="Training convergence",
@@ -191,6 +209,7 @@ VIEW = View(
     export=export,
     choices=choices,
     live=True,
+    help=HELP,
     gradiend=GradiendCall("plot_training_convergence", "run",
-                          studio_only=frozenset({"run_labels", "run_colors", "mode", "seed_band"})),
+                          studio_only=frozenset({"run_labels", "run_colors", "mode", "seed_band", "colors"})),
 )

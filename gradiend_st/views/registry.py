@@ -13,7 +13,7 @@ from functools import cache
 
 from gradiend_st.views.base import View
 
-VIEW_NAMES = ("convergence", "distributions", "scatter", "heatmap", "venn")
+VIEW_NAMES = ("sweep", "convergence", "distributions", "scatter", "decoder", "heatmap", "venn", "weightmap", "curves", "crossencoding")
 
 
 @cache

@@ -203,6 +203,29 @@ def choices(context: dict) -> dict[str, tuple]:
     }
 
 
+HELP = {
+    "split": "Studio: which encoder table of the run (encoded_values_<split>.csv) is drawn; gradiend takes it as "
+             "encoder_df (its own split parameter only picks the data when it evaluates the encoder itself).",
+    "x_col": "The x categories. Empty: the first of target_token, factual_token, factual, feature_class, source_id, "
+             "type, as gradiend.",
+    "neutral_category": "Studio option: neutral rows share one 'neutral' category (gradiend: one per masked word).",
+    "hover_cols": "Columns shown on hover; empty: gradiend's default list. Comma-separated or a JSON list.",
+    "jitter_scale": "Studio option: seeded horizontal jitter, in category widths (gradiend: none, points overlap).",
+    "max_points": "At most this many points, a stratified sample (gradiend's rule, seed 42); the figure says so.",
+    "cmap": "Empty: the studio's tab10 (gradiend's default: tab20), as the violins.",
+    "colors": "Studio option: colour category -> colour (the label grid); gradiend has only cmap.",
+    "title": "automatic: '<run>: encoded values (split)'. gradiend: 'Encoded values (1D) by label'.",
+    "run_labels": "Studio: the run's display name in the title (runs grid).",
+}
+
+
+def _selection_panel(data: ScatterData, options: Options, key: str) -> None:
+    """Under the figure in the app: the rows of the points selected with box or lasso (ui/scatter_selection.py)."""
+    from gradiend_st.ui.scatter_selection import render_selection_table
+
+    render_selection_table(data, options, key=key)
+
+
 VIEW = View(
     name="scatter",
     title="Encoder scatter",
@@ -219,7 +242,9 @@ VIEW = View(
     formats=EXPORT_FORMATS,
     export=export,
     choices=choices,
+    help=HELP,
+    plotly_select=("box", "lasso"),
+    extra_panel=_selection_panel,
     gradiend=GradiendCall("plot_encoder_scatter", "run", studio_only=frozenset({
-        "run_labels", "neutral_category", "jitter_scale", "max_points", "stratify_by", "hover_text_max_chars",
-        "hover_text_line_chars"})),
+        "run_labels", "neutral_category", "jitter_scale", "colors", "split"}), defaults={"cmap": "tab20"}),
 )

@@ -47,7 +47,8 @@ def test_entries_pairs_and_default_order(suite):
 
 def test_paired_labels_and_violin_order(suite):
     paired = prepared(suite, paired_legend_labels=["he", "Neutral: Training masked", "unknown label", "they", "she"])
-    assert [v.name for v in paired.violins] == ["he | Neutral: Training masked", "they | she", "Neutral"]
+    assert [v.name for v in paired.violins] == ["he | Neutral: Training masked", "they | she"]  # only the listed
+    assert "Neutral: Neutral dataset" not in set(paired.rows.legend_label)
     ordered = prepared(suite, violin_order=["Neutral", "she"])
     assert [v.name for v in ordered.violins] == ["Neutral", "she", "he | they"]
     assert [e.label for e in ordered.entries][:2] == ["Neutral: Training masked", "Neutral: Neutral dataset"]
@@ -93,8 +94,8 @@ def test_target_filter_keeps_transitions_and_neutral_rows():
 def test_split_panels_values_and_summary(suite):
     result = prepared(suite)
     assert violins.split_panels(result.rows) == [None]
-    two = result.rows.assign(data_split=np.where(np.arange(len(result.rows)) % 2, "train", "test"))
-    assert violins.split_panels(two) == ["train", "test"]
+    two = prepared(suite.assign(data_split=np.where(np.arange(len(suite)) % 2, "train", "test")))
+    assert violins.split_panels(two.rows) == ["train", "test"]
     he = result.entries[0]
     values = violins.half_values(result.rows, he, None)
     assert len(values) == 24

@@ -120,8 +120,12 @@ def test_violin_order_is_honoured(catalog):
 def test_paired_legend_labels(catalog):
     order = ["he", "Neutral: Training masked", "unknown label", "they", "she"]
     fig = build(catalog, SUITE, paired_legend_labels=order)
-    assert [t.split("\n")[0] for t in tick_labels(fig.axes[0])] == [
-        "he | Neutral: Training masked", "they | she", "Neutral"]
+    # Labels not listed ("Neutral: Neutral dataset") are not plotted, as in gradiend
+    assert [t.split("\n")[0] for t in tick_labels(fig.axes[0])] == ["he | Neutral: Training masked", "they | she"]
+    assert [t.get_text() for t in legend_of(fig).get_texts()] == ["he", "Neutral: Training masked", "they", "she"]
+    # A run with none of the listed labels keeps its default pairs (the grid's order is shared by all runs)
+    other = build(catalog, SUITE, paired_legend_labels=["3SG", "3PL"])
+    assert len(tick_labels(other.axes[0])) == 3
 
 
 def test_group_mapping_downsamples_to_the_smallest_member(catalog, runs_root):
@@ -249,8 +253,14 @@ def test_several_splits_become_panels(tmp_path):
     (tmp_path / "multi" / "encoded_values_split_test.csv").unlink()
     fig = build(discover(tmp_path), "multi")
     assert [ax.get_title() for ax in fig.axes] == ["train split", "test split"]
-    assert len(fig.axes[0].get_xticks()) == 1 and len(fig.axes[1].get_xticks()) == 2  # neutral rows are test rows
+    # gradiend's multi-split plot: neutral rows only with include_neutral, in the neutral_data_split panel
+    assert len(fig.axes[0].get_xticks()) == 1 and len(fig.axes[1].get_xticks()) == 1
     assert fig._suptitle.get_text() == "multi \u2014 encoded values (train + test split)"
+    with_neutral = build(discover(tmp_path), "multi", include_neutral=True)
+    assert len(with_neutral.axes[0].get_xticks()) == 1 and len(with_neutral.axes[1].get_xticks()) == 2
+    in_train = build(discover(tmp_path), "multi", include_neutral=True, neutral_data_split="train")
+    assert len(in_train.axes[0].get_xticks()) == 2 and len(in_train.axes[1].get_xticks()) == 1
+    assert "Neutral" in in_train.axes[0].get_xticklabels()[1].get_text()
 
 
 def test_empty_neutral_only_and_missing_files_give_a_message(tmp_path, catalog):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -72,7 +73,7 @@ def test_marker_on_non_converged_run_only(data):
     labels = tick_labels(heatmap.build(data, heatmap.Options(topk=100)))
     marked = [label for label in labels if label.endswith(" \u2020")]
     assert marked == [f"{HE_THEY} \u2020"]
-    renamed = heatmap.build(data, heatmap.Options(topk=100, run_labels={HE_THEY: "he <-> they $x_1$"}))
+    renamed = heatmap.build(data, heatmap.Options(topk=100, row_label_mapping={HE_THEY: "he <-> they $x_1$"}, column_label_mapping={HE_THEY: "he <-> they $x_1$"}))
     assert "he <-> they $x_1$ \u2020" in tick_labels(renamed)
     plain = heatmap.build(data, heatmap.Options(topk=100, highlight_non_convergence=False))
     assert not any("\u2020" in label for label in tick_labels(plain))
@@ -129,13 +130,16 @@ def test_figure_sized_by_run_count(catalog, data):
     assert heatmap.build(data, heatmap.Options(figsize=[5, 4])).get_size_inches().tolist() == [5, 4]
 
 
-def test_auto_annotation_off_beyond_25_runs():
-    runs = [f"r{i}" for i in range(30)]
-    counts = np.eye(30, dtype=np.int64) * 10
+def test_auto_annotation_up_to_1600_cells():
+    """gradiend 0.2.3 annotates up to 1600 cells (40 runs), not 25 runs."""
+    runs = [f"r{i}" for i in range(41)]
+    counts = np.eye(41, dtype=np.int64) * 10
     many = heatmap.HeatmapData(part="decoder-weight", topk=10, runs=runs, sizes=dict.fromkeys(runs, 10), counts=counts,
                                statuses=dict.fromkeys(runs, Convergence(True, "")))
     assert cell_texts(heatmap.build(many, heatmap.Options())) == []
-    assert len(cell_texts(heatmap.build(many, heatmap.Options(annot=True)))) == 900
+    assert len(cell_texts(heatmap.build(many, heatmap.Options(annot=True)))) == 41 * 41
+    forty = replace(many, runs=runs[:40], counts=counts[:40, :40])
+    assert len(cell_texts(heatmap.build(forty, heatmap.Options()))) == 1600
 
 
 def test_colour_scales(data):
@@ -183,7 +187,7 @@ def test_run_names_sit_on_their_rows_and_columns(data):
 
 
 def test_svg_has_text(data):
-    options = heatmap.Options(topk=100, run_labels={"he_she": "renamed"})
+    options = heatmap.Options(topk=100, row_label_mapping={"he_she": "renamed"}, column_label_mapping={"he_she": "renamed"})
     svg = figure_bytes(heatmap.build(data, options), "svg").decode()
     assert "<text" in svg and "renamed" in svg
 
@@ -211,7 +215,7 @@ def test_own_layout_crops_like_matplotlib_tight(data):
 def test_requested_figure_size_is_filled(data):
     long_names = {rid: f"{rid} (a long display label)" for rid in data.runs[:2]}
     for size in ([6, 5], [12, 9], [5, 8]):
-        options = heatmap.Options(topk=100, figsize=size, run_labels=long_names)
+        options = heatmap.Options(topk=100, figsize=size, row_label_mapping=long_names, column_label_mapping=long_names)
         height, width = png_pixels(figure_bytes(heatmap.build(data, options), "png", dpi=100)).shape[:2]
         fill = max(width / (100 * size[0]), height / (100 * size[1]))  # the limiting side fills the request
         assert 0.95 < fill < 1.1, (size, width, height)
@@ -265,9 +269,10 @@ def test_nothing_readable_draws_a_message_naming_the_problem(broken_catalog):
 def test_view_record():
     view = heatmap.VIEW
     assert (view.name, view.runs, view.min_runs, view.needs, view.load_options) == \
-        ("heatmap", "selection", 1, ("weights",), ("part", "topk"))
+        ("heatmap", "selection", 1, ("weights",), ("part", "topk", "seed_groups"))
     assert view.load is heatmap.load and view.build is heatmap.build and view.table is heatmap.table
     assert view.choices({})["scale"] == ("linear", "log", "sqrt", "power")
     assert view.gradiend.function == "plot_topk_overlap_heatmap"
-    assert view.gradiend.always == ("topk", "part", "value", "percentages")
-    assert view.gradiend.studio_only == {"run_labels"}  # cluster, scale, scale_gamma are gradiend parameters
+    assert view.gradiend.always == ("topk", "part")
+    assert view.gradiend.studio_only == {"seed_groups"}  # every other option is a gradiend parameter
+    assert view.gradiend.defaults["percentages"] is True  # gradiend's default, where the studio's differs

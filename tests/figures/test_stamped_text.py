@@ -94,7 +94,8 @@ def test_redraw_rasterises_only_new_names(data):
     misses, hits = cache.misses, cache.hits
     figure_bytes(heatmap.build(data, heatmap.Options(cmap="viridis", title="another title")), "png", dpi=100)
     assert cache.misses == misses and cache.hits > hits
-    relabelled = heatmap.Options(run_labels={data.runs[0]: "renamed run"})
+    renamed = {data.runs[0]: "renamed run"}
+    relabelled = heatmap.Options(row_label_mapping=renamed, column_label_mapping=renamed)
     figure_bytes(heatmap.build(data, relabelled), "png", dpi=100)
     assert cache.misses == misses + 2  # the new name, across and down
 

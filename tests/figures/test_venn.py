@@ -67,10 +67,39 @@ def test_load_matches_library_regions(catalog, expected_topk):
 @pytest.mark.parametrize("n", ["2", "3"])
 def test_two_and_three_sets_show_every_region(all_runs, statuses, expected_topk, key, n):
     entry = expected_topk["venn"][key][n]
-    fig = venn.build(venn_data(all_runs, statuses, key, entry["model_ids"]), venn.Options())
+    data = venn_data(all_runs, statuses, key, entry["model_ids"])
     expected = expected_counts(entry)
     assert len(expected) == 2 ** int(n) - 1
-    assert drawn_counts(fig) == {mask: f"{count:,}" for mask, count in expected.items()}
+    equal = venn.build(data, venn.Options(equal_circles=True))
+    assert drawn_counts(equal) == {mask: f"{count:,}" for mask, count in expected.items()}
+    # Areas to scale (the default, as gradiend): an empty region has no area; the figure names it instead.
+    scaled = venn.build(data, venn.Options())
+    assert drawn_counts(scaled) == {mask: f"{count:,}" for mask, count in expected.items() if count}
+    note = scaled._supxlabel.get_text()
+    assert note.startswith("areas proportional to the counts")
+    for mask, count in expected.items():
+        if not count:
+            assert " & ".join(rid for i, rid in enumerate(data.runs) if mask >> i & 1) in note
+
+
+def test_areas_follow_the_counts(all_runs, statuses, expected_topk):
+    """Two sets of equal size: the lens shared by the circles holds the shared count's share of a circle's area."""
+    entry = expected_topk["venn"]["decoder-weight|0.01"]["2"]
+    data = venn_data(all_runs, statuses, "decoder-weight|0.01", entry["model_ids"])
+    shared = next(r["count"] for r in data.regions if len(r["members"]) == 2) / data.sizes[data.runs[0]]
+    assert shared_share(venn.build(data, venn.Options())) == pytest.approx(shared, rel=0.02)
+    assert shared_share(venn.build(data, venn.Options(equal_circles=True))) == pytest.approx(1 / 2, rel=0.02)  # 1 of 1 + 1
+
+
+def shared_share(fig) -> float:
+    """The lens of the two outline circles as a share of one circle's area (equal radii)."""
+    from matplotlib.patches import Circle
+
+    a, b = [p for p in fig.axes[0].patches if isinstance(p, Circle)]
+    r, d = a.radius, float(np.hypot(*(np.subtract(a.center, b.center))))
+    assert b.radius == pytest.approx(r)
+    lens = 2 * r * r * np.arccos(d / (2 * r)) - d / 2 * np.sqrt(4 * r * r - d * d)
+    return float(lens / (np.pi * r * r))
 
 
 @pytest.mark.parametrize("key", ["decoder-weight|100", "decoder-weight|0.01"])
@@ -123,7 +152,7 @@ def count_boxes(fig):
 def test_marker_kept_on_mapped_labels(all_runs, statuses, expected_topk):
     entry = expected_topk["venn"]["decoder-weight|100"]["6"]
     data = venn_data(all_runs, statuses, "decoder-weight|100", entry["model_ids"])
-    fig = venn.build(data, venn.Options(run_labels={HE_THEY: "he/they suite"}))
+    fig = venn.build(data, venn.Options(label_mapping={HE_THEY: "he/they suite"}))
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert "he/they suite" + DAGGER in legend
     assert [label for label in legend if DAGGER in label] == ["he/they suite" + DAGGER]
@@ -202,7 +231,7 @@ def test_upset_layout_keeps_names_counts_and_title_apart(all_runs, statuses, cat
     counts (turned ones stand out of the axes), and the bars' axis label stays above the names."""
     ids = catalog.ids()
     labels = {rid: f"{rid} with a much longer display label" for rid in ids[:2]} if renamed else None
-    fig = venn.build(venn_data(all_runs, statuses, "decoder-weight|0.01", ids), venn.Options(run_labels=labels))
+    fig = venn.build(venn_data(all_runs, statuses, "decoder-weight|0.01", ids), venn.Options(label_mapping=labels))
     assert fig.get_layout_engine() is None
     FigureCanvasAgg(fig).draw()
     renderer = fig.canvas.get_renderer()
@@ -221,7 +250,7 @@ def test_upset_layout_keeps_names_counts_and_title_apart(all_runs, statuses, cat
 
 def test_svg_has_text_and_literal_labels(all_runs, statuses):
     data = venn_data(all_runs, statuses, "decoder-weight|100", ["he_she", "he_it"])
-    svg = figure_bytes(venn.build(data, venn.Options(run_labels={"he_she": "50% $he_she$"})), "svg").decode()
+    svg = figure_bytes(venn.build(data, venn.Options(label_mapping={"he_she": "50% $he_she$"})), "svg").decode()
     assert "<text" in svg and "50% $he_she$" in svg
 
 
@@ -249,8 +278,11 @@ def test_given_colours_win_and_the_palette_fills_the_rest(all_runs, statuses, ex
     palette = venn.run_colors(data, venn.Options())
     assert len(set(palette.values())) == 4
     given = venn.run_colors(data, venn.Options(colors={ids[2]: "red"}))
-    assert given == {**palette, ids[2]: "#ff0000"}
-    assert venn.run_colors(data, venn.Options(colors=["#112233"])) == {**palette, ids[0]: "#112233"}
+    in_order = list(palette.values())
+    assert given == {ids[0]: in_order[0], ids[1]: in_order[1], ids[2]: "#ff0000", ids[3]: in_order[2]}, \
+        "runs without a colour take the palette's colours in order"
+    taken = venn.run_colors(data, venn.Options(colors={ids[0]: in_order[1]}))
+    assert taken[ids[1]] != in_order[1], "a given colour is not handed to another run"
     fig = venn.build(data, venn.Options(colors={ids[2]: "red"}))
     outlines = [p.get_edgecolor() for p in fig.axes[0].patches]
     assert outlines[2] == (1.0, 0.0, 0.0, 1.0) and outlines[0] != outlines[2]
@@ -292,7 +324,7 @@ def test_too_few_readable_runs_draw_a_message_naming_the_problem(broken_catalog)
 def test_view_record():
     view = venn.VIEW
     assert (view.name, view.runs, view.min_runs, view.needs, view.load_options, view.colors_runs) == \
-        ("venn", "selection", 2, ("weights",), ("part", "topk"), True)
+        ("venn", "selection", 2, ("weights",), ("part", "topk", "seed_groups", "seed_group_policy"), True)
     assert view.load is venn.load and view.build is venn.build and view.table is venn.table
     assert view.gradiend.function == "plot_topk_overlap_venn" and view.gradiend.always == ("topk", "part")
-    assert view.gradiend.studio_only == {"run_labels", "max_intersections", "colors", "cmap"}
+    assert view.gradiend.studio_only == {"max_intersections", "colors", "cmap", "seed_groups", "equal_circles"}
