@@ -23,12 +23,12 @@ from dataclasses import asdict, dataclass, field, fields, replace
 import matplotlib.colors as mcolors
 import pandas as pd
 
-from gradiend_st.palettes import DEFAULT_NAME, PALETTES, next_color, palette
+from gradiend_st.palettes import DEFAULT_NAME, NEUTRAL_GREYS, PALETTES, is_neutral, next_color, palette
 
 # Options fields the mapping fills (to_options); forms do not show them and presets keep them in the mapping.
 MAPPED_FIELDS = frozenset({"label_name_mapping", "legend_name_mapping", "legend_group_mapping", "colors",
                            "run_colors", "paired_legend_labels", "run_labels", "row_label_mapping",
-                           "column_label_mapping", "label_mapping", "pretty_groups"})
+                           "column_label_mapping", "label_mapping", "pretty_groups", "line_styles"})
 CLASS_COLUMNS = ("label", "display", "group", "color", "order")
 RUN_COLUMNS = ("run", "display", "group", "color")
 NEUTRAL_LABELS = ("neutral",)
@@ -172,7 +172,9 @@ def merge(mapping: Mapping, catalog, run_ids: list[str] | None = None, extra_lab
     known = {c.label for c in classes}
     for label in dict.fromkeys(labels):
         if label and label not in known:
-            classes.append(ClassLabel(label, color=next_color([c.color for c in classes if c.color], colors)))
+            used = [c.color for c in classes if c.color]
+            grey = next((g for g in NEUTRAL_GREYS if g not in used), None) if is_neutral(label) else None
+            classes.append(ClassLabel(label, color=grey or next_color(used, colors)))
             known.add(label)
     return Mapping(runs=runs, classes=classes, palette=mapping.palette)
 
@@ -244,6 +246,7 @@ def to_options(options, mapping: Mapping, run_ids: list[str], *, colors_runs: bo
 
     Edits in the grids win over values already in `options` (e.g. a hand-written preset), key by key.
     `escape_html` is for plotly views: plotly renders a subset of HTML in text, labels must show literally.
+    `line_styles` (line views) is on when the palette asks lines to differ by dash pattern too (greyscale).
     """
     esc = html.escape if escape_html else (lambda s: s)
     names = mapping.class_names()
@@ -267,6 +270,7 @@ def to_options(options, mapping: Mapping, run_ids: list[str], *, colors_runs: bo
         "label_mapping": run_labels,
         "pretty_groups": {esc(g): [r for r in rs if r in run_ids] for g, rs in mapping.run_groups().items()
                           if any(r in run_ids for r in rs)},
+        "line_styles": palette(mapping.palette).dashes,
     }
     names = {f.name for f in fields(options)}
     changes = {name: _combine(value, getattr(options, name)) for name, value in values.items() if name in names}

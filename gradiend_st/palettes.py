@@ -54,6 +54,15 @@ OVERFLOW = ("#1f77b4", "#aec7e8", "#ff7f0e", "#ffbb78", "#2ca02c", "#98df8a", "#
             "#17becf", "#9edae5")
 
 
+# Neutral legend entries ("Neutral: Training masked", ...) are greys, which no class colour of the default palette
+# comes within ΔE 10 of under any simulated deficiency (tests/test_palettes.py).
+NEUTRAL_GREYS = ("#666666", "#bbbbbb")
+
+
+def is_neutral(label: str) -> bool:
+    return label.strip().lower().startswith("neutral")
+
+
 def next_color(used: list[str], colors: tuple[str, ...] = DEFAULT) -> str:
     """The first colour of the palette, then of OVERFLOW, not in `used`; when all are taken, cycle the palette."""
     taken = {c.lower() for c in used}

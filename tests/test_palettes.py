@@ -41,6 +41,13 @@ def test_simulated_png_keeps_size_and_greys_out_colour():
     assert np.ptp(grey[..., :3].astype(int), axis=-1).max() <= 2, "greyscale: R = G = B"
 
 
+def test_neutral_greys_stay_apart_from_every_default_colour():
+    from gradiend_st.palettes import NEUTRAL_GREYS
+
+    named = {f"class {i}": c for i, c in enumerate(DEFAULT)} | {f"neutral {i}": g for i, g in enumerate(NEUTRAL_GREYS)}
+    assert [p for p in close_pairs(named) if "neutral" in p[0] + p[1]] == []
+
+
 def test_next_colour_skips_colours_in_use():
     assert next_color([]) == DEFAULT[0]
     assert next_color([DEFAULT[0].lower()]) == DEFAULT[1]

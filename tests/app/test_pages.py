@@ -260,10 +260,11 @@ def test_picking_another_run_sticks_and_is_shared_by_single_run_views(app):
     assert at.selectbox(key="scatter.run").value == "he_she"
 
 
-def test_colour_preview_and_close_colours(app):
-    at = open_page(app, "distributions")
+def test_colour_preview_and_close_colours():
+    at = open_page(start(**{"studio.run": "1SG_1PL"}), "distributions")
+    assert at.session_state["studio.close_colors"] == [], "the default colours of a figure are told apart"
     at.selectbox(key="distributions.cvd_preview").set_value("greyscale").run()
-    assert at.main.get("imgs")[0].proto.caption.startswith("Preview: as seen with greyscale")
+    assert at.main.get("image")[0].proto.imgs[0].caption.startswith("Preview: as seen with greyscale")
     mapping = at.session_state["studio.mapping"]
     for row in mapping.classes:
         if row.label in ("1SG", "1PL"):
