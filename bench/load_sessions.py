@@ -42,8 +42,10 @@ class Session:
         self.pages: dict[str, str] = {}
         self.page_hash = ""
         self.elements: list = []
+        self.fragments: list[str] = []
 
-    async def rerun(self, page: str | None = None):
+    async def rerun(self, page: str | None = None, fragment_id: str = ""):
+        """One run, as the browser asks for it (`fragment_id`: a widget inside that fragment changed)."""
         from streamlit.proto.BackMsg_pb2 import BackMsg
         from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
@@ -54,9 +56,10 @@ class Session:
             self.page_hash = self.pages[page]
         state.page_script_hash = self.page_hash
         state.page_name = page or ""
+        state.fragment_id = fragment_id
         state.widget_states.widgets.extend(self.widgets.values())
         await self.ws.send(message.SerializeToString())
-        self.elements, blob = [], b""
+        self.elements, self.fragments, blob = [], [], b""
         while True:
             forward = ForwardMsg()
             forward.ParseFromString(await asyncio.wait_for(self.ws.recv(), 300))
@@ -66,10 +69,11 @@ class Session:
                 self.page_hash = forward.navigation.page_script_hash  # the page this run shows
             elif kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
                 self.elements.append(forward.delta.new_element)
+                self.fragments.append(forward.delta.fragment_id)  # the fragment each element was drawn in
                 blob += forward.SerializeToString()
             elif kind == "script_finished":
                 if forward.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:  # st.rerun(): a new run follows
-                    self.elements, blob = [], b""
+                    self.elements, self.fragments, blob = [], [], b""
                     continue
                 return blob
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from gradiend_st import __version__
 from gradiend_st.analysis.topk import PARTS, parse_topk
+from gradiend_st.analysis.weightmap import GROUPINGS
 from gradiend_st.views.registry import VIEW_NAMES
 
 _TEMP_FOLDERS: list[tempfile.TemporaryDirectory] = []
@@ -88,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     where.add_argument("--runs", nargs="+", metavar="ID", help="default: every run")
     where.add_argument("--part", default="decoder-weight", choices=PARTS)
     where.add_argument("--topk", default=1000, type=_topk_arg, help="an integer, or a fraction in (0, 1] of input_dim")
-    where.add_argument("--by", default="layer", choices=("parameter", "layer", "component", "head"))
+    where.add_argument("--by", default="layer", choices=GROUPINGS)
     where.add_argument("--num-heads", type=int, help="--by head: heads per layer (default: known for the shape)")
     where.add_argument("--json", action="store_true", help="machine-readable output")
     where.set_defaults(handler=cmd_where)
@@ -223,7 +224,7 @@ def _runs_diff(catalog, args) -> int:
     "errors": [...]}; as text, one row per run with the differing values."""
     from gradiend_st.analysis.run_diff import compact_texts, listed_runs, run_diff
 
-    diff = run_diff(catalog, listed_runs(catalog, seeds=args.seeds))
+    diff = run_diff(catalog, listed_runs(catalog, seeds=args.seeds), decoder=True)
     payload = diff.to_json()
     payload["errors"] += [{"path": e.path, "error": e.error} for e in catalog.errors]  # unreadable run folders
     if args.json:

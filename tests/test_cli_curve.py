@@ -94,6 +94,14 @@ def test_an_old_bundle_without_signs_still_gives_the_overlaps(capsys, packed, tm
             target.writestr(item.filename, data)
     got = curve(capsys, old, ["he_it", "he_she"], "decoder-weight", [0.01])
     assert got["pairs"][0]["shared"] == [16] and got["pairs"][0]["same_sign"] == [None]
+    with zipfile.ZipFile(old) as archive:
+        archive.extractall(tmp_path / "old")
+    from gradiend_st.io.discover import discover
+    from gradiend_st.views import curves
+
+    data = curves.load(discover(tmp_path / "old"), ["he_it", "he_she"], curves.Options(seeds=False))
+    assert data.pairs[0].shared[-1] == 16 and data.pairs[0].same_sign[-1] is None
+    assert any("he_it" in w and "pack it again" in w for w in data.warnings), data.warnings
 
 
 def test_bundle_signs_are_the_weights_signs(catalog, packed, tmp_path):

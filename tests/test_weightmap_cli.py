@@ -210,3 +210,10 @@ def test_a_bundle_maps_like_the_weights_but_has_no_signs(bundle, runs_root, tmp_
         assert packed.maps[rid].positive is None and full.maps[rid].positive is not None
     assert len(packed.warnings) == 2 and all("decoder signs are unknown" in w for w in packed.warnings)
     assert not full.warnings
+    from gradiend_st.figures.weightmap_flow import NEGATIVE, POSITIVE, ZERO
+    from gradiend_st.views.weightmap import flow
+
+    grey, _ = flow(packed, view.Options(plot="flow", color_by_sign=True, score_threshold=0.0))
+    signed, _ = flow(full, view.Options(plot="flow", color_by_sign=True, score_threshold=0.0))
+    assert set(grey.colors) == {ZERO} and {POSITIVE, NEGATIVE} <= set(signed.colors)
+    assert sum(grey.values) == sum(signed.values)

@@ -49,6 +49,7 @@ class Curves:
     pairs: list[PairCurve]
     groups: dict[str, GroupCurve]
     left_out: dict[str, RunReadError] = field(default_factory=dict)
+    sign_notes: dict[str, str] = field(default_factory=dict)  # run id -> why its decoder signs are not known
 
     def pair(self, a: str, b: str) -> PairCurve | None:
         return next((p for p in self.pairs if set(p.runs) == {a, b}), None)
@@ -117,7 +118,7 @@ def compute_curves(catalog, run_ids: list[str], part: str, grid: Sequence[int | 
             counts = oc.intersection_counts(found, [position[r] for r in present], [grid_levels[r] for r in present])
             group_curves[name] = GroupCurve(present, counts, oc.chance([ks[r] for r in present], base_dim).tolist())
     return Curves(comparison.part, grid, base_dim, ids, {rid: [int(k) for k in ks[rid]] for rid in ids}, curves,
-                  group_curves, dict(comparison.left_out))
+                  group_curves, dict(comparison.left_out), dict(reader.notes))
 
 
 def _undefined_reason(relation, notes: dict[str, str], a: str, b: str) -> str | None:

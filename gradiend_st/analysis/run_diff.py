@@ -1,8 +1,10 @@
 """Runs as experiments: what each run was trained with (`training.json → training_args`, FORMAT.md §5) and what it
 reached, and exactly which arguments differ between the runs compared.
 
-`run_facts` reads one run's files once (cached on their size and mtime); `run_diff` compares runs. The Runs page
-("only what differs"), `gradiend-st runs --diff` and the Sweep view (grid, parallel coordinates) read these.
+`run_facts` reads one run's training.json once (cached on the size and mtime of the files it reads), with
+`decoder=True` also the decoder's selected ΔP and LMS ratio (a second cache: the grid is read only when asked for);
+`run_diff` compares runs. The Runs page ("only what differs"), `gradiend-st runs --diff` and the Sweep view (grid,
+parallel coordinates) read these.
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ from __future__ import annotations
 import json
 import math
 import os
+import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from gradiend_st.analysis.convergence import convergence_status, seed_report_of
 from gradiend_st.io.errors import RunReadError
@@ -48,34 +51,44 @@ class RunFacts:
     args: dict | None  # training_args as stored; None: no readable training.json
     metrics: dict[str, float] = field(default_factory=dict)  # name -> finite number; a missing name = not known
     converged: bool | None = None
-    problem: str | None = None  # "file: problem" when training.json (or the decoder grid) could not be used
-    decoder_problem: str | None = None
+    problem: str | None = None  # "file: problem" when training.json could not be used
+    decoder_problem: str | None = None  # the same for the decoder grid (asked for with decoder=True)
 
 
 # ------------------------------------------------------------------------------------------------ one run
 
 
-_facts: dict[tuple, RunFacts] = {}
+_read: dict[tuple, object] = {}  # (what, root, run id, stats of the files read) -> what was read; shared by sessions
+_lock = threading.Lock()
 
 
-def run_facts(catalog, run) -> RunFacts:
-    """The run's facts, read again only when one of its files changed (shared by sessions, bounded)."""
-    key = (str(catalog.root), run.id, *(_stat(p) for p in _files_read(run)))
-    found = _facts.get(key)
+def run_facts(catalog, run, *, decoder: bool = False) -> RunFacts:
+    """The run's facts (with `decoder`, its decoder metrics too), read again only when a file they come from
+    changed."""
+    facts = _cached("training", catalog, run, (run.training_path, run.seed_report_path,
+                                                run.checkpoint_dir / "config.json"), _read_facts)
+    if not decoder or run.kind != "run" or not run.decoder_grid_path.is_file():
+        return facts
+    metrics, problem = _cached("decoder", catalog, run, (run.decoder_grid_path, run.training_path,
+                                                          run.checkpoint_dir / "gradiend_context.json"),
+                               _decoder_metrics)
+    return replace(facts, metrics={**facts.metrics, **metrics}, decoder_problem=problem)
+
+
+def facts_for(catalog, run_ids: Iterable[str], *, decoder: bool = False) -> dict[str, RunFacts]:
+    return {rid: run_facts(catalog, catalog.runs[rid], decoder=decoder) for rid in run_ids if rid in catalog.runs}
+
+
+def _cached(what: str, catalog, run, files: tuple, read):
+    key = (what, str(catalog.root), run.id, *(_stat(p) for p in files))
+    found = _read.get(key)
     if found is None:
-        found = _facts[key] = _read_facts(catalog, run)
-        while len(_facts) > _CACHE_SIZE:
-            _facts.pop(next(iter(_facts)))
+        found = read(catalog, run)  # outside the lock: sessions read other runs meanwhile
+        with _lock:
+            _read[key] = found
+            while len(_read) > _CACHE_SIZE:
+                _read.pop(next(iter(_read)))
     return found
-
-
-def facts_for(catalog, run_ids: Iterable[str]) -> dict[str, RunFacts]:
-    return {rid: run_facts(catalog, catalog.runs[rid]) for rid in run_ids if rid in catalog.runs}
-
-
-def _files_read(run) -> tuple:
-    return (run.training_path, run.seed_report_path, run.decoder_grid_path,
-            run.checkpoint_dir / "gradiend_context.json", run.checkpoint_dir / "config.json")
 
 
 def _stat(path) -> tuple:
@@ -106,9 +119,7 @@ def _read_facts(catalog, run) -> RunFacts:
     status = convergence_status(_header_log(run, raw, args), seed_report_of(run))
     metrics.update(training_metrics(raw))
     _put(metrics, "converged", status.converged)
-    decoder, decoder_problem = _decoder_metrics(catalog, run)
-    metrics.update(decoder)
-    return RunFacts(run.id, run.kind, args, metrics, status.converged, decoder_problem=decoder_problem)
+    return RunFacts(run.id, run.kind, args, metrics, status.converged)
 
 
 def _header_log(run, raw: dict, args: dict) -> TrainingLog:
@@ -161,9 +172,7 @@ def _number(value) -> float | None:
 
 
 def _decoder_metrics(catalog, run) -> tuple[dict[str, float], str | None]:
-    """The decoder's selected ΔP and LMS ratio per class (gradiend's default selection), when the run has a grid."""
-    if run.kind != "run" or not run.decoder_grid_path.is_file():
-        return {}, None
+    """The decoder's selected ΔP and LMS ratio per class (gradiend's default selection) of a run with a grid."""
     from gradiend_st.analysis.decoder_runs import read_run_decoder, run_points
 
     try:
@@ -191,10 +200,11 @@ def listed_runs(catalog, *, seeds: bool = False) -> list[str]:
 
 def same(a, b) -> bool:
     """Two stored values are the same (absent and null are; 1 and 1.0 are not: they were stored differently)."""
-    return _identity(a) == _identity(b)
+    return identity(a) == identity(b)
 
 
-def _identity(value) -> str:
+def identity(value) -> str:
+    """A stored value as text that is equal exactly when the stored values are (dict order aside)."""
     return json.dumps(value, sort_keys=True, default=str)
 
 
@@ -203,7 +213,17 @@ def differing_keys(args: Iterable[dict]) -> list[str]:
     in the order gradiend writes them."""
     args = list(args)
     keys = list(dict.fromkeys(key for a in args for key in a))
-    return [key for key in keys if key not in MACHINE_PATHS and len({_identity(a.get(key)) for a in args}) > 1]
+    return [key for key in keys if key not in MACHINE_PATHS and not _all_same([a.get(key) for a in args])]
+
+
+def _all_same(values: list) -> bool:
+    """`same` for every value and the first, without writing out the scalars (83 keys x hundreds of runs)."""
+    first = values[0]
+    if isinstance(first, (dict, list)):
+        text = identity(first)
+        return all(identity(v) == text for v in values[1:])
+    kind = type(first)
+    return all(type(v) is kind and (v == first or v != v and first != first) for v in values[1:])  # NaN is NaN
 
 
 @dataclass
@@ -225,9 +245,9 @@ class RunDiff:
                 "errors": [{"path": rid, "error": reason} for rid, reason in self.left_out.items()]}
 
 
-def run_diff(catalog, run_ids: Iterable[str]) -> RunDiff:
+def run_diff(catalog, run_ids: Iterable[str], *, decoder: bool = False) -> RunDiff:
     """What differs between `run_ids`; runs without readable training_args are left out with the reason."""
-    facts = facts_for(catalog, run_ids)
+    facts = facts_for(catalog, run_ids, decoder=decoder)
     runs = [rid for rid, f in facts.items() if f.args is not None]
     left_out = {rid: f.problem or "no training_args" for rid, f in facts.items() if f.args is None}
     return RunDiff(differing_keys(facts[rid].args for rid in runs), runs, facts, left_out)
@@ -256,7 +276,7 @@ def compact_texts(key: str, values: list) -> list[str]:
         return [value_text(v) for v in values]
     defaults = NESTED_DEFAULTS.get(key)
     names = list(dict.fromkeys(k for d in dicts for k in d))
-    shown = [k for k in names if len({_identity(d.get(k)) for d in dicts}) > 1
+    shown = [k for k in names if len({identity(d.get(k)) for d in dicts}) > 1
              or (defaults is not None and k in defaults and any(not same(d.get(k), defaults[k]) for d in dicts))]
     if not shown and defaults is None:  # one config of an unknown kind: what it sets
         shown = [k for k in names if dicts[0].get(k) is not None]

@@ -3,7 +3,8 @@
 Each run strengthens class C by adding `feature_factor(C) × decoder weight` (FORMAT.md §2.4, `feature_factors`).
 Two runs that share C agree on base weight i when `f_a(C)·W_a[i]` and `f_b(C)·W_b[i]` have the same sign. Runs that
 share no class have no common direction: their agreement is undefined (shown as such, never 0), as it is when
-they share no weight. Only the shared indices' decoder weights are read (or, for a bundle, their packed signs).
+they share no weight. Only the shared indices' decoder weights are read (or, for a bundle, their packed signs), once:
+`sign_cache` keeps them beside the top-k cache.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 
 from gradiend_st.analysis import overlap_curves as oc
 from gradiend_st.analysis.feature_factors import shared_class, strengthening_factor, training_source
-from gradiend_st.io.decoder_weights import decoder_signs_at
+from gradiend_st.analysis.sign_cache import cached_signs
 from gradiend_st.io.errors import RunReadError
 
 
@@ -55,7 +56,7 @@ class SignReader:
                     self.notes[run.id] = "its bundle has decoder signs only for the packed decoder-weight top-k"
                     found = None
                 return found
-            return decoder_signs_at(run.checkpoint, base_indices)
+            return cached_signs(run.checkpoint, base_indices)
         except RunReadError as exc:
             self.notes[run.id] = self.catalog.error_text(exc)
             return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from gradiend_st.analysis.run_diff import compact_texts, metric_label, same
+from gradiend_st.analysis.run_diff import compact_texts, identity, metric_label, same
 
 AGGREGATES = ("mean", "min", "max")
 NO_AXIS = "(none)"  # y_arg: one row only
@@ -38,17 +38,11 @@ def axis_values(key: str, args: dict[str, dict]) -> AxisValues:
         value = run_args.get(key)
         if not any(same(value, seen) for seen in distinct):
             distinct.append(value)
-    texts = dict(zip(map(_identity_text, distinct), compact_texts(key, distinct), strict=True))
-    distinct.sort(key=lambda v: _order(v, texts[_identity_text(v)]))
-    index = {_identity_text(v): i for i, v in enumerate(distinct)}
-    return AxisValues(key, distinct, [texts[_identity_text(v)] for v in distinct],
-                      {rid: index[_identity_text(a.get(key))] for rid, a in args.items()})
-
-
-def _identity_text(value) -> str:
-    import json
-
-    return json.dumps(value, sort_keys=True, default=str)
+    texts = dict(zip(map(identity, distinct), compact_texts(key, distinct), strict=True))
+    distinct.sort(key=lambda v: _order(v, texts[identity(v)]))
+    index = {identity(v): i for i, v in enumerate(distinct)}
+    return AxisValues(key, distinct, [texts[identity(v)] for v in distinct],
+                      {rid: index[identity(a.get(key))] for rid, a in args.items()})
 
 
 def _order(value, text: str) -> tuple:
@@ -132,7 +126,7 @@ def default_axes(keys: list[str], args: dict[str, dict]) -> tuple[str | None, st
 def _partition(key: str, args: dict[str, dict]) -> frozenset:
     groups: dict[str, set] = {}
     for rid, run_args in args.items():
-        groups.setdefault(_identity_text(run_args.get(key)), set()).add(rid)
+        groups.setdefault(identity(run_args.get(key)), set()).add(rid)
     return frozenset(frozenset(g) for g in groups.values())
 
 
@@ -181,27 +175,22 @@ def number_axis(name: str, label: str, values: dict[str, float], run_ids: list[s
     ticks = nice_ticks(low, high)
     tickvals, ticktext = ticks, [tick_text(t, ticks) for t in ticks]
     missing = [rid for rid in run_ids if rid not in values or not math.isfinite(values[rid])]
-    bottom = min(low, ticks[0])
+    bottom = ticks[0]
     if missing:
-        bottom = bottom - 0.12 * (high - low)
+        bottom = bottom - 0.12 * (ticks[-1] - ticks[0])
         tickvals, ticktext = [bottom, *tickvals], [MISSING, *ticktext]
     positions = {rid: (values[rid] if rid not in missing else bottom) for rid in run_ids}
-    return ParallelAxis(name, label, positions, tickvals, ticktext, (bottom, max(high, ticks[-1])), False,
-                        len(missing))
+    return ParallelAxis(name, label, positions, tickvals, ticktext, (bottom, ticks[-1]), False, len(missing))
 
 
 def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
-    """About `count` round tick values (1, 2, 2.5 or 5 times a power of ten) covering [low, high]."""
+    """About `count` round tick values (1, 2, 2.5 or 5 times a power of ten), from the last one at or below `low`
+    to the first one at or above `high`: the axis spans them."""
     raw = (high - low) / max(count - 1, 1)
     power = 10 ** math.floor(math.log10(raw))
     step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
-    first = math.floor(low / step + 1e-9) * step
-    ticks = []
-    tick = first
-    while tick <= high + step * 1e-9 or len(ticks) < 2:
-        ticks.append(round(tick, 12))
-        tick += step
-    return [t for t in ticks if t >= low - step * 1e-9] or ticks
+    first, last = math.floor(low / step + 1e-9), math.ceil(high / step - 1e-9)
+    return [round(i * step, 12) for i in range(first, max(last, first + 1) + 1)]
 
 
 def tick_text(value: float, ticks: list[float]) -> str:
@@ -216,23 +205,34 @@ def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def runs_in_ranges(axes: list[ParallelAxis], run_ids: list[str], ranges: dict[str, list]) -> list[str]:
-    """The runs whose lines pass every brushed axis: `ranges` {axis name: [low, high] or [[low, high], ...]} as
-    plotly's parcoords `constraintrange`; an axis not in `axes` is ignored."""
+def brush_spans(ranges) -> dict[str, list[list[float]]]:
+    """{axis name: [[low, high], ...]} from plotly's parcoords `constraintrange` form ([low, high] or a list of
+    them), as a link, a preset or the browser gives it; anything that is not such a range is dropped."""
+    found = {}
+    for name, spans in (ranges.items() if isinstance(ranges, dict) else ()):
+        if not isinstance(spans, list) or not spans:
+            continue
+        pairs = [spans] if not isinstance(spans[0], list) else spans
+        pairs = [sorted(float(v) for v in pair) for pair in pairs
+                 if isinstance(pair, list) and len(pair) == 2 and all(_is_number(v) for v in pair)]
+        if pairs:
+            found[str(name)] = pairs
+    return found
+
+
+def runs_in_ranges(axes: list[ParallelAxis], run_ids: list[str], ranges) -> list[str]:
+    """The runs whose lines pass every brushed axis (`ranges`: see `brush_spans`); an axis not in `axes` is
+    ignored."""
     by_name = {axis.name: axis for axis in axes}
     kept = list(run_ids)
-    for name, spans in (ranges or {}).items():
-        axis = by_name.get(name)
-        if axis is None or not spans:
-            continue
-        pairs = [spans] if _is_number(spans[0]) else spans
-        kept = [rid for rid in kept if any(_within(axis.positions.get(rid), span) for span in pairs)]
+    for name, pairs in brush_spans(ranges).items():
+        if name in by_name:
+            positions = by_name[name].positions
+            kept = [rid for rid in kept if any(_within(positions.get(rid), pair) for pair in pairs)]
     return kept
 
 
-def _within(value: float | None, span) -> bool:
-    if value is None or len(span) != 2:
-        return False
-    low, high = sorted(float(s) for s in span)
+def _within(value: float | None, pair: list[float]) -> bool:
+    low, high = pair
     tolerance = 1e-9 * max(1.0, abs(low), abs(high))
-    return low - tolerance <= value <= high + tolerance
+    return value is not None and low - tolerance <= value <= high + tolerance

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 EMBEDDINGS = "embeddings"
 OTHER = "other"
@@ -43,6 +44,7 @@ class Place:
     known: bool  # False: no pattern knew the name (its component is its last two name parts)
 
 
+@lru_cache(maxsize=65536)  # every run of a model names the same parameters
 def place_of(name: str) -> Place:
     """The layer and component of a parameter called `name`."""
     found = _LAYER.search(name)

@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gradiend_st.analysis.comparison import compare_topk
-from gradiend_st.analysis.weightmap import ParamLayout, RunMap, map_run, param_layout, selected_rows, unknown_names_text
+from gradiend_st.analysis.weightmap import (
+    ParamLayout,
+    RunMap,
+    check_sizes,
+    map_run,
+    param_layout,
+    selected_rows,
+    unknown_names_text,
+)
 from gradiend_st.analysis.weightmap_signs import decoder_signs
 from gradiend_st.io.errors import RunReadError, display_path
 
@@ -41,8 +49,8 @@ def map_selection(catalog, run_ids: list[str], part: str, topk: int | float, *, 
         run = catalog.get(rid)
         config_path = run.checkpoint_dir / "config.json"
         try:
-            own = param_layout(run.config, config_path)  # every run's own sizes must add up
-            layout = layout or own  # the param_maps are equal (compare_topk refuses others)
+            layout = layout or param_layout(run.config, config_path)  # equal param_maps (compare_topk checks)
+            check_sizes(run.config, config_path)  # every run's own sizes must add up
             space = selected_rows(layout, run.checkpoint)
             indices = comparison.sets[rid].indices
             run_signs = _signs(run, indices, signs, should_stop, warnings)

@@ -18,19 +18,23 @@ from gradiend_st.analysis.convergence_curves import Curve, CurveSpec, RunCurves
 from gradiend_st.figures.style import (
     LEGACY_LEGEND_LOCS,
     categorical_colors,
+    font_size,
+    narrow,
     new_figure,
     place_legend,
     place_title,
     run_label,
     studio_style,
+    wrap_text,
 )
+from gradiend_st.palettes import DASHES
 
 OVERLAY_BEST_STYLE = ":"  # dotted, so a best-step line is never mistaken for a label -1.0 curve
 CORRELATION_COLOR = "#222222"
 BEST_COLOR = "#d62728"
 BEST_STEP_COLOR = "0.45"
 MANY_SERIES = 6  # from this many series on, one figure legend (as gradiend does)
-LEGEND_FONTSIZE = 8
+RUN_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")  # overlay runs in greyscale: one marker each
 
 
 # ----------------------------------------------------------------------------------------------- shared with the chart
@@ -111,10 +115,11 @@ def draw(runs: list[RunCurves], options, *, left_out: dict[str, str] | None = No
         legend = _legends(fig, axes, mode, options, overlay_entries)
         title = figure_title(runs, options)
         if title:
-            place_title(fig, title, 11, legend)
+            place_title(fig, title, legend=legend)
         if left_out:
-            fig.supxlabel("Not shown: " + "; ".join(f"{rid}: {why}" for rid, why in left_out.items()), fontsize=7,
-                          color="0.35", x=0.0, ha="left")
+            note = "Not shown: " + "; ".join(f"{rid}: {why}" for rid, why in left_out.items())
+            fig.supxlabel(wrap_text(note, font_size("annotation"), fig.get_figwidth() * 0.96),
+                          fontsize=font_size("annotation"), color="0.35", x=0.0, ha="left")
         return fig
 
 
@@ -128,9 +133,9 @@ def _figsize(options, mode: str, n_panels: int, columns: int, runs: list[RunCurv
     return width, per_panel * n_panels + 0.6
 
 
-def _plot(ax, curve: Curve, color, label: str, linestyle="-") -> None:
+def _plot(ax, curve: Curve, color, label: str, linestyle="-", marker=".") -> None:
     steps, values = cc.xy(curve.values)
-    ax.plot(steps, values, color=color, linestyle=linestyle, marker=".", markersize=3, linewidth=1.4, label=label)
+    ax.plot(steps, values, color=color, linestyle=linestyle, marker=marker, markersize=3, linewidth=1.4, label=label)
     if curve.band:
         low_steps, low = cc.xy(curve.band[0])
         high = [curve.band[1][s] for s in low_steps]
@@ -165,13 +170,23 @@ def _mark_best_of_runs(ax, panel: str, runs: list[RunCurves], colors: list[str])
                    linewidths=0.6, s=40, zorder=5, gid="best-correlations")
 
 
+def class_dashes(colors: dict[str, str], options) -> dict[str, object]:
+    """Class curve name -> line style: solid, or one dash pattern per class when the palette is greyscale."""
+    if not getattr(options, "line_styles", False):
+        return dict.fromkeys(colors, "-")
+    return {name: DASHES[i % len(DASHES)] for i, name in enumerate(colors)}
+
+
 def _draw_single(axes, panels: list[str], run: RunCurves, options, spec: CurveSpec) -> None:
     colors = class_colors([run], panels, options)  # one colour per class name across panels
+    dashes = class_dashes(colors, options)
     seeds = cc.band_seeds(run, spec.seed_band)
     for ax, panel in zip(axes, panels):
         for curve in cc.curves(run, panel, spec):
-            color = CORRELATION_COLOR if panel == "correlation" else colors[curve.name]
-            _plot(ax, curve, color, curve.name if panel != "correlation" else "correlation")
+            if panel == "correlation":
+                _plot(ax, curve, CORRELATION_COLOR, "correlation")
+            else:
+                _plot(ax, curve, colors[curve.name], curve.name, dashes[curve.name])
         if options.best_step:
             _mark_best(ax, panel, run)
         ax.set_title(cc.panel_title(panel, spec, seeds))
@@ -181,20 +196,25 @@ def _draw_overlay(axes, panels: list[str], runs: list[RunCurves], options, spec:
     """Colour = run, line style = label. Returns the legend entries: runs, then label styles, then best marks."""
     by_run = run_colors(runs, options)
     colors = [by_run[r.run_id] for r in runs]
+    # Greyscale: the line style already tells the label, so a marker tells the run
+    markers = [RUN_MARKERS[i % len(RUN_MARKERS)] if getattr(options, "line_styles", False) else "."
+               for i in range(len(runs))]
     names, legend_names = run_names(runs, options), overlay_names(runs, options)
     styles: dict[object, str] = {}  # line style -> legend text
     for ax, panel in zip(axes, panels):
-        for run, color in zip(runs, colors):
+        for run, color, marker in zip(runs, colors, markers):
             label = names[run.run_id]
             for curve in cc.curves(run, panel, spec):
                 style = cc.label_style(run.training, panel, curve.key)
                 if panel != "correlation":
                     styles.setdefault(style, cc.style_name(curve, run.training, panel, spec.label_name_mapping))
-                _plot(ax, curve, color, label if panel == "correlation" else f"{label}: {curve.name}", style)
+                _plot(ax, curve, color, label if panel == "correlation" else f"{label}: {curve.name}", style,
+                      marker)
         if options.best_step:
             _mark_best_of_runs(ax, panel, runs, colors)
         ax.set_title(cc.panel_title(panel, spec, cc.panel_seeds(runs, spec.seed_band), overlay=True))
-    handles = [Line2D([], [], color=color, linewidth=2) for color in colors]
+    handles = [Line2D([], [], color=color, linewidth=2, marker=None if marker == "." else marker, markersize=4)
+               for color, marker in zip(colors, markers)]
     labels = [legend_names[run.run_id] for run in runs]
     if len(styles) > 1:
         for style in sorted(styles, key=cc.style_rank):
@@ -209,18 +229,21 @@ def _draw_overlay(axes, panels: list[str], runs: list[RunCurves], options, spec:
 
 def _draw_facet(axes, panels: list[str], runs: list[RunCurves], options, spec: CurveSpec) -> None:
     colors = class_colors(runs, panels, options)  # same class, same colour in every column
+    dashes = class_dashes(colors, options)
     names = run_names(runs, options)
     for col, run in enumerate(runs):
         seeds = cc.band_seeds(run, spec.seed_band)
         for row, panel in enumerate(panels):
             ax = axes[row, col]
             for curve in cc.curves(run, panel, spec):
-                color = CORRELATION_COLOR if panel == "correlation" else colors[curve.name]
-                _plot(ax, curve, color, curve.name if panel != "correlation" else "correlation")
+                if panel == "correlation":
+                    _plot(ax, curve, CORRELATION_COLOR, "correlation")
+                else:
+                    _plot(ax, curve, colors[curve.name], curve.name, dashes[curve.name])
             if options.best_step:
                 _mark_best(ax, panel, run, generic=True)
             title = cc.panel_title(panel, spec, seeds)
-            ax.set_title(f"{names[run.run_id]}\n{title}" if row == 0 else title, fontsize=10)
+            ax.set_title(f"{names[run.run_id]}\n{title}" if row == 0 else title)
 
 
 # ----------------------------------------------------------------------------------------------- legends
@@ -232,14 +255,15 @@ def _legends(fig: Figure, axes, mode: str, options, overlay_entries=None):
     puts each panel's legend inside that panel, or the one legend inside the top-right panel."""
     loc, bbox = LEGACY_LEGEND_LOCS.get(options.legend_loc, options.legend_loc), options.legend_bbox_to_anchor
     few = mode == "single" and all(len(_unique_entries([ax])[0]) < MANY_SERIES for ax in axes[:, 0])
-    if few and bbox is None and not (loc or "").startswith("outside"):
+    beside_each = loc is not None or not narrow(fig)  # a paper column: one legend below the panels
+    if few and beside_each and bbox is None and not (loc or "").startswith("outside"):
         for ax in axes[:, 0]:
             handles, labels = _unique_entries([ax])
-            place_legend(fig, ax, handles, labels, loc=loc, ncol=options.legend_ncol, fontsize=LEGEND_FONTSIZE)
+            place_legend(fig, ax, handles, labels, loc=loc, ncol=options.legend_ncol)
         return None
     handles, labels = overlay_entries or _unique_entries(list(axes.flat))
     return place_legend(fig, axes[0, -1], handles, labels, loc=loc, bbox=bbox, ncol=options.legend_ncol,
-                        fontsize=LEGEND_FONTSIZE, default="outside right center")
+                        default="outside right center")
 
 
 def _unique_entries(axes) -> tuple[list, list[str]]:

@@ -2,7 +2,9 @@
 
 The browser draws it: hover a point for its run, series, step and value; click a run in the legend to highlight
 it (shift-click for several); drag or scroll a panel to pan or zoom its steps. The same spec is turned into
-PNG/SVG/PDF/HTML files by vl-convert, without a browser, so a download is the chart on screen.
+PNG/SVG/PDF/HTML files by vl-convert, without a browser, so a download is the chart on screen. With a venue
+profile (figures.profiles) a file is exactly the profile's width, in its font (STIX from matplotlib's font folder,
+embedded by vl-convert's PDF writer) and sizes.
 Panels, series names, spreads, seed bands come from `analysis.convergence_curves`, run names, colours and the title
 from the public helpers of `figures.convergence`: both modes show the same numbers under the same names and colours.
 """
@@ -10,6 +12,7 @@ from the public helpers of `figures.convergence`: both modes show the same numbe
 from __future__ import annotations
 
 import re
+from functools import cache
 
 import altair as alt
 import pandas as pd
@@ -120,14 +123,19 @@ def _panel_size(options, n_panels: int) -> tuple[int, int]:
 
 
 def to_bytes(chart, fmt: str, *, dpi: int = 200) -> bytes:
-    """The chart as a file, rendered by vl-convert from the spec the browser shows."""
+    """The chart as a file, rendered by vl-convert from the spec the browser shows (at the venue profile of the
+    export in progress, if any: one chart pixel per point)."""
     import vl_convert as vlc
 
+    from gradiend_st.figures import profiles
+
     fmt = fmt.lower()
-    spec = chart.to_json()
+    profile = profiles.active()
+    spec = _profiled(chart.to_dict(), profile) if profile and fmt in ("png", "svg", "pdf") else chart.to_json()
     if fmt == "png":
-        # ppi / 72 pixels per chart pixel, times scale: dpi / 100 in all (ppi also goes into the file's metadata)
-        return vlc.vegalite_to_png(spec, scale=VL_CONVERT_PPI / SCREEN_DPI, ppi=dpi)
+        # ppi / 72 pixels per chart pixel, times scale: dpi / 100 in all (ppi also goes into the file's metadata);
+        # with a profile a chart pixel is a point: dpi / 72
+        return vlc.vegalite_to_png(spec, scale=1.0 if profile else VL_CONVERT_PPI / SCREEN_DPI, ppi=dpi)
     if fmt == "svg":
         return _numbered_from_one(vlc.vegalite_to_svg(spec)).encode("utf-8")
     if fmt == "pdf":  # not byte-identical between calls: the PDF writer picks font subset tags at random
@@ -135,6 +143,58 @@ def to_bytes(chart, fmt: str, *, dpi: int = 200) -> bytes:
     if fmt == "html":
         return vlc.vegalite_to_html(spec, bundle=True).encode("utf-8")  # bundled: opens offline
     raise ValueError(f"the interactive convergence chart exports {', '.join(FORMATS)}, not {fmt}")
+
+
+FAMILIES = {"serif": "STIXGeneral", "sans": "DejaVu Sans"}
+
+
+def _profiled(spec: dict, profile) -> dict:
+    """`spec` in the profile's font and sizes, its panels as wide as makes the whole chart the profile's width
+    (measured: vl-convert draws it once, and the panels take the difference), the legend in one column when the
+    profile is a narrow column."""
+    import vl_convert as vlc
+
+    from gradiend_st.figures.style import NARROW_IN
+
+    _register_fonts()
+    sizes, width = profile.sizes, profile.width_pt
+    axis = {"labelFontSize": sizes["tick"], "titleFontSize": sizes["label"], "titleFontWeight": "normal"}
+    spec["config"] = {**spec.get("config", {}), "font": FAMILIES[profile.family], "axis": axis,
+                      "title": {"fontSize": sizes["title"], "fontWeight": "normal"},  # as the matplotlib figures
+                      "legend": {**spec.get("config", {}).get("legend", {}), "labelFontSize": sizes["legend"],
+                                 "titleFontSize": sizes["legend"], "titleFontWeight": "normal",
+                                 "labelLimit": round(width * 0.8),
+                                 "columns": 1 if profile.width_in < NARROW_IN else 2}}
+    for part in [spec, *spec.get("vconcat", [])]:
+        if isinstance(part.get("title"), dict):
+            part["title"]["fontSize"] = sizes["title"]
+    panels = spec.get("vconcat", [])
+    natural = _size_of(vlc.vegalite_to_svg(spec))
+    for panel in panels:  # text keeps its size: panel heights follow the width by its square root (profiles)
+        panel["height"] = round(panel["height"] * (width / natural[0]) ** 0.5)
+    for _ in range(2):  # the axis labels beside a panel depend a little on its width: a second pass settles them
+        drawn = _size_of(vlc.vegalite_to_svg(spec))[0]
+        if abs(drawn - width) < 0.5:
+            break
+        for panel in panels:
+            panel["width"] = max(40.0, panel["width"] + width - drawn)
+    return spec
+
+
+def _size_of(svg: str) -> tuple[float, float]:
+    found = re.search(r'<svg[^>]*\swidth="([\d.]+)"[^>]*\sheight="([\d.]+)"', svg)
+    return float(found.group(1)), float(found.group(2))
+
+
+@cache
+def _register_fonts() -> None:
+    """vl-convert draws with the fonts it is told of: matplotlib's folder holds STIX and DejaVu."""
+    from pathlib import Path
+
+    import matplotlib
+    import vl_convert as vlc
+
+    vlc.register_font_directory(str(Path(matplotlib.get_data_path()) / "fonts" / "ttf"))
 
 
 def _numbered_from_one(svg: str) -> str:

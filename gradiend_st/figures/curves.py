@@ -3,11 +3,13 @@ sign agreement of the same pairs in a second panel. What is drawn comes from `an
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 from gradiend_st.analysis.curve_series import Plan, Series
 from gradiend_st.figures import profiles
@@ -28,11 +30,15 @@ def draw(plan: Plan, x: np.ndarray, options, *, title: str | None, xlabel: str, 
     narrow = _narrow(options)
     # Stacked, sharing the k axis; a narrow figure (a paper column) gets its legend below and room for it.
     legend_rows = -(-(len(plan.series) + 1) // _legend_columns(_width(options)))
-    natural = (6.0, 4.0 + 3.0 * (panels - 1) + 0.3 * legend_rows) if narrow else (8.0, 3.6 + 2.6 * (panels - 1))
+    natural = (6.0, 4.0 + 3.0 * (panels - 1) + 0.3 * legend_rows) if narrow else (8.0, _fixed_height(panels))
     figsize = tuple(options.figsize) if options.figsize else natural
+    # The default screen figure lays itself out (fixed margins; the export's tight crop takes in the legend): a
+    # constrained layout costs more than the rest of a re-draw. Other sizes and legend places use the layout engine.
+    fixed = not narrow and options.figsize is None and options.legend_loc is None
     with studio_style():
-        fig = new_figure(figsize)
-        axes = fig.subplots(panels, 1, squeeze=False, sharex=True, height_ratios=[1.35, 1][:panels])[:, 0]
+        fig = new_figure(figsize, layout=None if fixed else "constrained")
+        axes = _fixed_axes(fig, panels) if fixed else \
+            fig.subplots(panels, 1, squeeze=False, sharex=True, height_ratios=[1.35, 1][:panels])[:, 0]
         overlap = axes[0]
         handles, labels = [], []
         bands = sum(s.kind == "pair group" for s in plan.series) <= MAX_GROUP_BANDS
@@ -55,7 +61,30 @@ def draw(plan: Plan, x: np.ndarray, options, *, title: str | None, xlabel: str, 
             if narrow and " (" in title:
                 title = title.replace(" (", "\n(", 1)  # a column is too narrow for the title on one line
             place_title(fig, title, options.title_fontsize or 12, legend)
-    return freeze_layout(fig)
+    return freeze_layout(fig) if profiles.active() else fig  # a venue fit measures the figure as drawn
+
+
+# The fixed layout, in inches: left margin (y labels), panel width, margin below (k axis), gap between panels (the
+# lower panel's title), margin above (titles), panel heights.
+LEFT, PANEL_WIDTH, BELOW, GAP, ABOVE, PANEL_HEIGHTS = 0.9, 4.6, 0.6, 0.5, 0.75, (2.6, 1.9)
+
+
+def _fixed_height(panels: int) -> float:
+    return ABOVE + sum(PANEL_HEIGHTS[:panels]) + GAP * (panels - 1) + BELOW
+
+
+def _fixed_axes(fig: Figure, panels: int) -> list:
+    """Stacked panels at fixed places (labels left, the legend right, titles above, the k axis below)."""
+    width, height = fig.get_size_inches()
+    axes, y = [], height - ABOVE
+    for panel_height in PANEL_HEIGHTS[:panels]:
+        y -= panel_height
+        axes.append(fig.add_axes((LEFT / width, y / height, PANEL_WIDTH / width, panel_height / height),
+                                 sharex=axes[0] if axes else None))
+        y -= GAP
+    for ax in axes[:-1]:
+        ax.tick_params(labelbottom=False)
+    return axes
 
 
 def _draw_overlap(ax, x, series: Series, bands: bool):
@@ -92,13 +121,20 @@ def _draw_chance(ax, x, series: list[Series], value: str, handles, labels):
 def _style_x(ax, x, xlabel: str, percent_axis: bool, options) -> None:
     ax.set_xscale("log")
     ax.set_xlabel(xlabel, fontsize=options.label_fontsize)
-    ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-    fmt = (lambda v, _: f"{v:g}%") if percent_axis else (lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}")
+    low, high = float(np.min(x)) / 1.15, float(np.max(x)) * 1.15
+    ax.set_xlim(low, high)
+    # Fixed 1-2-5 ticks inside the axis: log locators and their minor ticks cost most of a re-draw.
+    steps = (1.0, 2.0, 5.0) if math.log10(high / low) <= 2.5 else (1.0,)  # a tick per decade over wide ranges
+    ax.xaxis.set_major_locator(FixedLocator(_ticks_125(low, high, steps)))
+    ax.xaxis.set_minor_locator(NullLocator())
+    fmt = (lambda v, _: percent_text(v)) if percent_axis else (lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}")
     ax.xaxis.set_major_formatter(FuncFormatter(fmt))
-    ax.xaxis.set_minor_formatter(NullFormatter())
-    low, high = float(np.min(x)), float(np.max(x))
-    ax.set_xlim(low / 1.15, high * 1.15)
     ax.grid(True, which="major", color="0.9", linewidth=0.6)
+
+
+def _ticks_125(low: float, high: float, steps=(1.0, 2.0, 5.0)) -> list[float]:
+    decades = range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
+    return [float(f"{m * 10.0**e:.6g}") for e in decades for m in steps if low <= m * 10.0**e <= high]
 
 
 def _style_y(ax, options, plan: Plan) -> None:
@@ -109,8 +145,11 @@ def _style_y(ax, options, plan: Plan) -> None:
         # Logarithmic from 1 up, linear below: "nothing shared" (0) stays on the axis instead of falling off it.
         ax.set_yscale("symlog", linthresh=1.0, linscale=0.6)
         ax.set_ylim(bottom=0)
+        top = ax.get_ylim()[1]
+        steps = (1.0, 2.0, 5.0) if top < 30 else (1.0,)  # a decade per tick once there are several
+        ax.yaxis.set_major_locator(FixedLocator([0.0, *_ticks_125(1.0, top, steps)]))
+        ax.yaxis.set_minor_locator(NullLocator())
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-        ax.yaxis.set_minor_formatter(NullFormatter())
     elif options.value == "intersection_frac":
         ax.set_ylim(0, 1.02)
     else:
@@ -131,6 +170,7 @@ def _draw_signs(ax, x, plan: Plan, xlabel: str, percent_axis: bool, options, ban
     ax.text(0.02, 0.51, "random signs", transform=ax.get_yaxis_transform(), va="bottom", ha="left", fontsize=7.5,
             color="0.35")
     ax.set_ylim(-0.02, 1.02)
+    ax.yaxis.set_major_locator(FixedLocator([0.0, 0.25, 0.5, 0.75, 1.0]))
     ax.set_ylabel("share moved the same way", fontsize=options.label_fontsize)
     ax.set_title("Sign agreement for the shared class", fontsize=options.label_fontsize)
     _style_x(ax, x, xlabel, percent_axis, options)
@@ -143,6 +183,13 @@ def _draw_signs(ax, x, plan: Plan, xlabel: str, percent_axis: bool, options, ban
     if notes:
         ax.text(0.02, 0.03, "\n".join(notes), transform=ax.transAxes, fontsize=7.5, color="0.3", va="bottom",
                 gid="sign-note")
+
+
+def percent_text(value: float, significant: int = 1) -> str:
+    """A percentage in plain decimals with `significant` digits: 0.00001%, 0.05%, 2% (0.0271% with 3)."""
+    digits = max(0, significant - 1 - math.floor(math.log10(value))) if value > 0 else 0
+    text = f"{value:.{digits}f}"
+    return (text.rstrip("0").rstrip(".") if "." in text else text) + "%"
 
 
 def _legend_columns(width_in: float) -> int:

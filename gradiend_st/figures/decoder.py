@@ -26,7 +26,18 @@ from matplotlib.ticker import FixedLocator, NullFormatter
 
 from gradiend_st.analysis.decoder_panels import GridMatrix, Rewrite, Shifts
 from gradiend_st.analysis.decoder_runs import RunPoint
-from gradiend_st.figures.style import new_figure, place_legend, place_title, studio_style
+from gradiend_st.figures.style import (
+    fitting_size,
+    font_size,
+    lay_out,
+    narrow,
+    new_figure,
+    place_legend,
+    place_title,
+    studio_style,
+    wrap_text,
+)
+from gradiend_st.palettes import DASHES
 
 LMS_COLOR = "#2ca02c"  # gradiend's LMS line colour
 STAR_COLOR = "#d62728"
@@ -45,6 +56,7 @@ class Look:
     figsize: tuple[float, float] | None = None
     annot: bool = True
     cmap: str = "viridis"
+    line_styles: bool = False  # classes differ by dash pattern too (greyscale palette)
 
 
 # ----------------------------------------------------------------------------------------------- probability shifts
@@ -60,7 +72,9 @@ def draw_shifts(data: Shifts, look: Look, *, selected_text: str, threshold_text:
         _line(axes[0], data, data.lms, data.base_lms, LMS_COLOR, 1.5)
         axes[0].set_ylabel("LMS")
         axes[0].set_title("LMS (Language Modeling Score)", y=1.0)  # an explicit y: no search for labels above
-        handles = [Line2D([], [], color=look.color(c), marker="o", label=look.name(c)) for c in data.classes]
+        dashes = {c: DASHES[i % len(DASHES)] if look.line_styles else "-" for i, c in enumerate(data.classes)}
+        handles = [Line2D([], [], color=look.color(c), marker="o", linestyle=dashes[c], label=look.name(c))
+                   for c in data.classes]
         if data.lms_threshold is not None:
             axes[0].axhline(data.lms_threshold, color=GREY, linestyle=":", linewidth=1.2, zorder=1)
             handles.append(Line2D([], [], color=GREY, linestyle=":", label=threshold_text))
@@ -68,7 +82,8 @@ def draw_shifts(data: Shifts, look: Look, *, selected_text: str, threshold_text:
             chosen = dataset == data.selection_dataset
             for cls in data.classes:
                 width = 2.8 if chosen and cls == data.selection_class else 1.5
-                _line(ax, data, data.probs[dataset][cls], data.base_probs[dataset][cls], look.color(cls), width)
+                _line(ax, data, data.probs[dataset][cls], data.base_probs[dataset][cls], look.color(cls), width,
+                      dashes[cls])
             title = f"Dataset: {look.name(dataset)} — P(class)"
             if chosen:
                 title += f"; selection metric: {metric_text} (thick line)"
@@ -76,7 +91,7 @@ def draw_shifts(data: Shifts, look: Look, *, selected_text: str, threshold_text:
                 ax.scatter(*data.star, marker="*", s=300, color=STAR_COLOR, edgecolors="white", linewidths=0.6,
                            zorder=5)
             ax.set(ylabel="P(class)", ylim=(-0.05, 1.05))
-            ax.set_title(title, y=1.0)
+            ax.set_title(wrap_text(title, font_size("title"), 0.9 * fig.get_figwidth()), y=1.0)
         if data.star is not None:
             handles.append(Line2D([], [], color=STAR_COLOR, marker="*", markersize=13, linestyle="none",
                                   markeredgecolor="white", label=selected_text))
@@ -89,13 +104,13 @@ def draw_shifts(data: Shifts, look: Look, *, selected_text: str, threshold_text:
         legend = place_legend(fig, axes[0], handles, [h.get_label() for h in handles], loc="outside upper center",
                               ncol=max(1, math.ceil(len(data.classes) / 2)) + 1)
         if look.title:
-            place_title(fig, look.title, 12, legend)
+            place_title(fig, look.title, legend=legend)
     return fig
 
 
-def _line(ax, data: Shifts, ys: list[float], base_y: float, color: str, width: float) -> None:
+def _line(ax, data: Shifts, ys: list[float], base_y: float, color: str, width: float, linestyle="-") -> None:
     """The curve over the grid's learning rates, the base model as its own point, joined by a dotted line."""
-    ax.plot(data.lrs, ys, marker="o", markersize=5, color=color, linewidth=width, alpha=0.85)
+    ax.plot(data.lrs, ys, marker="o", markersize=5, color=color, linewidth=width, linestyle=linestyle, alpha=0.85)
     ax.plot([data.axis.base_x], [base_y], marker="o", markersize=5, color=color, linestyle="none", alpha=0.85)
     if data.lrs and not (math.isnan(base_y) or math.isnan(ys[0])):
         ax.plot([data.axis.base_x, data.lrs[0]], [base_y, ys[0]], color=color, linestyle=":", linewidth=1.2,
@@ -134,8 +149,6 @@ def draw_grid(data: GridMatrix, look: Look, *, metric_label: str, row_labels: li
         for r, c in zip(*np.nonzero(~data.passing), strict=True):
             ax.add_patch(Rectangle((c, r), 1, 1, facecolor="white", alpha=0.6, hatch="///", edgecolor=GREY,
                                    linewidth=0))
-        if look.annot:
-            _annotate(ax, data.values, mesh, data.passing)
         handles = [Patch(facecolor="white", edgecolor=GREY, hatch="///", label=grey_text)]
         for metric, (r, c) in data.selected.items():
             color = look.color(metric.removesuffix("_weaken"))
@@ -149,27 +162,48 @@ def draw_grid(data: GridMatrix, look: Look, *, metric_label: str, row_labels: li
         ax.tick_params(length=0)
         ax.spines[:].set_visible(False)
         ax.set(xlabel="Learning rate", ylabel="Feature factor")
-        bar = fig.colorbar(mesh, ax=ax, fraction=0.04, pad=0.02)
+        below = narrow(fig)  # a paper column: the colour bar under the cells, its caption across the figure
+        bar = fig.colorbar(mesh, ax=ax, location="bottom" if below else "right", fraction=0.04, pad=0.02)
         base = ""
         if math.isfinite(data.base_value) and norm.vmin <= data.base_value <= norm.vmax:
-            bar.ax.axhline(data.base_value, color="black", linewidth=2)
+            (bar.ax.axvline if below else bar.ax.axhline)(data.base_value, color="black", linewidth=2)
             base = f"\n(black line: base model, {_number(data.base_value)})"
-        bar.set_label(metric_label + base)
+        bar.set_label(wrap_text(metric_label, font_size("label"), 0.9 * fig.get_figwidth()) + base)
         legend = place_legend(fig, ax, handles, [h.get_label() for h in handles], loc="outside lower center",
                               ncol=min(len(handles), 3))
-        legend.set_title(legend_title, prop={"size": 9})
         if look.title:
-            ax.set_title(look.title, fontsize=11)
+            place_title(fig, look.title)
+        lay_out(fig)  # the cells' size decides what their numbers and labels can show
+        cell_in = ax.get_position().width * fig.get_figwidth() / cols
+        numbers = [_number(v) for v in data.values[np.isfinite(data.values)]]
+        if look.annot and fitting_size(max(numbers, key=len, default=""), font_size("annotation"), 0.92 * cell_in):
+            _annotate(ax, data.values, mesh, data.passing)
+        elif look.annot and numbers:
+            legend_title += "\n(cell values left out: too small to read at this size; the CSV has them)"
+        _thin_tick_labels(ax, cell_in)
+        legend.set_title(wrap_text(legend_title, font_size("legend"), 0.85 * fig.get_figwidth()),
+                         prop={"size": font_size("legend")})
     return fig
+
+
+def _thin_tick_labels(ax, pitch_in: float) -> None:
+    """Every n-th learning rate named when the turned labels (45°) of neighbouring columns would overlap."""
+    labels = ax.get_xticklabels()
+    step = math.ceil(1.25 * font_size("tick") / 72 / (pitch_in * math.sin(math.radians(45))))
+    if step > 1:
+        ax.set_xticklabels([label.get_text() if i % step == 0 else "" for i, label in enumerate(labels)])
 
 
 def _annotate(ax, values: np.ndarray, mesh, passing: np.ndarray) -> None:
     colors = mesh.cmap(mesh.norm(values))
+    size = font_size("annotation")
+    cell_in = ax.get_position().width * ax.get_figure(root=True).get_figwidth() / values.shape[1]
+    size = fitting_size(max((_number(v) for v in values[np.isfinite(values)]), key=len), size, 0.92 * cell_in)
     for (r, c), value in np.ndenumerate(values):
         if not np.isfinite(value):
             continue
         light = _luminance(colors[r, c]) > 0.5 or not passing[r, c]  # greyed cells are light
-        ax.text(c + 0.5, r + 0.5, _number(value), ha="center", va="center", fontsize=7,
+        ax.text(c + 0.5, r + 0.5, _number(value), ha="center", va="center", fontsize=size,
                 color="black" if light else "white", zorder=3)
 
 
@@ -186,13 +220,15 @@ def _number(value: float) -> str:
 
 
 def draw_rewrites(rewrites: list[Rewrite], look: Look, *, panel_titles: list[str]) -> Figure:
-    """ΔP = P(selected) − P(base), dataset x class, one panel per selected rewrite, diverging colours centred at 0."""
+    """ΔP = P(selected) − P(base), dataset x class, one panel per selected rewrite, diverging colours centred at 0.
+    Side by side; one above the other in a narrow figure (a paper column)."""
     n = len(rewrites)
     rows = max(len(r.datasets) for r in rewrites)
     cols = max(len(r.classes) for r in rewrites)
     with studio_style():
         fig = new_figure(look.figsize or (max(4.2, 1.0 * cols + 1.6) * n + 1.0, 0.8 * rows + 2.2))
-        axes = fig.subplots(1, n, squeeze=False)[0]
+        stacked = narrow(fig) and n > 1
+        axes = fig.subplots(n if stacked else 1, 1 if stacked else n, squeeze=False).ravel()
         finite = np.concatenate([r.delta[np.isfinite(r.delta)] for r in rewrites])
         limit = float(np.abs(finite).max()) if finite.size and np.abs(finite).max() > 0 else 1.0
         norm = mcolors.Normalize(-limit, limit)
@@ -201,24 +237,32 @@ def draw_rewrites(rewrites: list[Rewrite], look: Look, *, panel_titles: list[str
         for ax, item, title in zip(axes, rewrites, panel_titles, strict=True):
             mesh = ax.pcolormesh(np.ma.masked_invalid(item.delta), cmap=cmap, norm=norm, edgecolors="white",
                                  linewidth=1.0)
-            if look.annot:
-                for (r, c), value in np.ndenumerate(item.delta):
-                    if np.isfinite(value):
-                        dark = abs(value) > 0.6 * limit
-                        ax.text(c + 0.5, r + 0.5, f"{value:+.3f}", ha="center", va="center", fontsize=8,
-                                color="white" if dark else "black")
             ax.set_xticks(np.arange(len(item.classes)) + 0.5, [f"P({look.name(c)})" for c in item.classes])
             ax.set_yticks(np.arange(len(item.datasets)) + 0.5, [look.name(d) for d in item.datasets])
             ax.set_ylim(len(item.datasets), 0)
             ax.tick_params(length=0)
             ax.spines[:].set_visible(False)
-            ax.set_title(title, fontsize=9.5)
-            ax.set_xlabel("class whose probability changed")
-        axes[0].set_ylabel("dataset (factual class of the rows)")
-        bar = fig.colorbar(mesh, ax=list(axes), fraction=0.05 / n, pad=0.03)
+            ax.set_title(title)
+        # Each label once, beside or under all the panels
+        (fig.supylabel if stacked else axes[0].set_ylabel)("dataset (factual class of the rows)",
+                                                          fontsize=font_size("label"))
+        (fig.supxlabel if n > 1 and not stacked else axes[-1].set_xlabel)("class whose probability changed",
+                                                                          fontsize=font_size("label"))
+        bar = fig.colorbar(mesh, ax=list(axes), fraction=0.05 if stacked else 0.05 / n, pad=0.03)
         bar.set_label("ΔP = P(selected) − P(base)")
         if look.title:
-            fig.suptitle(look.title, fontsize=11)
+            place_title(fig, look.title)
+        if look.annot:
+            lay_out(fig)  # the cells' size decides whether their numbers fit
+            cell_in = axes[0].get_position().width * fig.get_figwidth() / cols
+            size = fitting_size("+0.000", font_size("annotation"), 0.92 * cell_in)
+            for ax, item in zip(axes, rewrites):
+                for (r, c), value in np.ndenumerate(item.delta if size else np.empty((0, 0))):
+                    if np.isfinite(value):
+                        ax.text(c + 0.5, r + 0.5, f"{value:+.3f}", ha="center", va="center", fontsize=size,
+                                color="white" if abs(value) > 0.6 * limit else "black")
+            if not size:
+                bar.set_label("ΔP = P(selected) − P(base)\n(values in the CSV: cells too small for them)")
     return fig
 
 
@@ -251,7 +295,7 @@ def draw_runs(points: list[RunPoint], look: Look, *, run_names: dict[str, str], 
         _label_points(ax, points, look, run_colors)
         place_legend(fig, ax, handles, [h.get_label() for h in handles], loc=None)
         if look.title:
-            ax.set_title(look.title, fontsize=11)
+            ax.set_title(wrap_text(look.title, font_size("title"), 0.9 * fig.get_figwidth()))
     return fig
 
 
@@ -272,7 +316,8 @@ def _label_points(ax, points: list[RunPoint], look: Look, run_colors: dict[str, 
             y -= shift
             moved = abs(y - point.delta) > 0.2 * gap
             ax.annotate(look.name(point.metric.removesuffix("_weaken")), (point.lms_ratio, point.delta),
-                        xytext=(point.lms_ratio + 0.03 * (x1 - x0), y), textcoords="data", va="center", fontsize=8,
+                        xytext=(point.lms_ratio + 0.03 * (x1 - x0), y), textcoords="data", va="center",
+                        fontsize=font_size("annotation"),
                         color=_darker(run_colors[point.run_id]),
                         arrowprops={"arrowstyle": "-", "color": GREY, "linewidth": 0.6} if moved else None)
 

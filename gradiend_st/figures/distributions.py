@@ -24,7 +24,15 @@ from gradiend_st.analysis.violins import (
     value_span,
     violins_with_rows,
 )
-from gradiend_st.figures.style import LEGACY_LEGEND_LOCS, new_figure, place_legend, place_title, studio_style
+from gradiend_st.figures.style import (
+    LEGACY_LEGEND_LOCS,
+    font_size,
+    new_figure,
+    place_legend,
+    place_title,
+    studio_style,
+    wrap_text,
+)
 
 HALF_WIDTH = 0.4  # each half spans at most 0.4 x units (a full violin 0.8, as seaborn)
 EDGE_WIDTH, TARGET_EDGE_WIDTH = 0.7, 2.0
@@ -47,9 +55,10 @@ def draw(prepared: Prepared, options, *, title: str | None, notes: list[str]) ->
         axes[0].set_ylabel("Encoded value", fontsize=options.axis_label_fontsize)
         legend = _legend(fig, axes[-1], prepared.entries, options)
         if title:
-            place_title(fig, title, options.title_fontsize or 11, legend)
+            place_title(fig, title, options.title_fontsize, legend)
         if notes:
-            fig.supxlabel("Note: " + "; ".join(notes), fontsize=7, color="0.35", x=0.0, ha="left")  # layout-aware
+            note = wrap_text("Note: " + "; ".join(notes), font_size("annotation"), fig.get_figwidth() * 0.96)
+            fig.supxlabel(note, fontsize=font_size("annotation"), color="0.35", x=0.0, ha="left")  # layout-aware
         return fig
 
 
@@ -77,7 +86,7 @@ def _draw_panel(ax, prepared: Prepared, violins: list[Violin], split: str | None
     ax.grid(True, axis="y", alpha=0.3)
     ax.set_axisbelow(True)
     if split is not None:
-        ax.set_title(panel_title(split), fontsize=options.axis_label_fontsize or 10)
+        ax.set_title(panel_title(split), fontsize=options.axis_label_fontsize or font_size("title"))
 
 
 def _draw_half(ax, x: float, side: int, values: np.ndarray, entry: Entry, span: float) -> None:
@@ -106,7 +115,7 @@ def _legend(fig: Figure, last_ax, entries: list[Entry], options):
     default = "outside right upper" if len(entries) <= RIGHT_LEGEND_MAX else "outside lower center"
     legend = place_legend(fig, last_ax, handles, labels, loc=options.legend_loc, bbox=options.legend_bbox_to_anchor,
                           ncol=options.legend_ncol or _default_ncol(options, default, len(entries)),
-                          fontsize=options.legend_fontsize or 9, default=default)
+                          fontsize=options.legend_fontsize, default=default)
     for text, entry in zip(legend.get_texts(), entries):
         if entry.highlighted:
             text.set_fontweight("bold")

@@ -41,9 +41,9 @@ def _matplotlib_bytes(fig: Figure, fmt: str, dpi: int) -> bytes:
                 "svg": {"Date": None}}[fmt]
     profile = profiles.active()
     with studio_style():
-        if profile is not None:  # exactly the profile's width: its own layout, no crop
+        if profile is not None:  # exactly the profile's width: its own layout, no crop across
             profiles.fit(fig, profile)
-            fig.savefig(buffer, format=fmt, dpi=dpi, metadata=metadata)
+            fig.savefig(buffer, format=fmt, dpi=dpi, metadata=metadata, bbox_inches=_full_width_box(fig))
         else:
             fig.savefig(buffer, format=fmt, dpi=dpi, metadata=metadata, bbox_inches=_crop(fig, fmt, dpi),
                         pad_inches=PAD_INCHES)
@@ -81,6 +81,16 @@ def _crop(fig: Figure, fmt: str, dpi: float):
     return tight_box(fig, dpi).padded(PAD_INCHES)
 
 
+def _full_width_box(fig: Figure):
+    """The figure's whole width, and only the height its content takes (plus the usual pad): a diagram that the
+    width limits leaves no blank band above or below it."""
+    from matplotlib.transforms import Bbox
+
+    content = tight_box(fig)
+    bottom, top = max(0.0, content.y0 - PAD_INCHES), min(fig.get_figheight(), content.y1 + PAD_INCHES)
+    return Bbox.from_extents(0.0, bottom, fig.get_figwidth(), top)
+
+
 def tight_box(fig: Figure, dpi: float | None = None):
     """The box (inches) around everything drawn, with text measured at `dpi` (default: the figure's), no drawing."""
     saved_dpi = fig.dpi
@@ -115,8 +125,13 @@ def _plotly_bytes(fig, fmt: str, dpi: int) -> bytes:
     import os
 
     os.environ.setdefault("BROWSER_PATH", browser)  # kaleido >= 1 finds the browser through this variable
+    profile = profiles.active()
     try:
-        return fig.to_image(format=fmt, scale=max(1.0, dpi / 100))
+        if profile is None:
+            return fig.to_image(format=fmt, scale=max(1.0, dpi / 100))
+        from gradiend_st.figures import plotly_profile
+
+        return plotly_profile.image(fig, fmt, dpi, profile)
     except Exception as exc:  # kaleido reports a missing or broken browser in several ways
         raise ExportUnavailable(f"static export failed ({type(exc).__name__}: {str(exc).splitlines()[0][:120]})") from None
 

@@ -2,7 +2,9 @@
 strips and colour bar. The numbers, the order and the names come from `gradiend_st.views.heatmap`.
 
 The heatmap lays itself out (no layout engine): the matrix gets a fixed size, everything else goes around it and
-the export's tight crop takes it in, so a re-draw after a label change skips matplotlib's layout passes.
+the export's tight crop takes it in, so a re-draw after a label change skips matplotlib's layout passes. A requested
+size (a venue profile's width) is met by measuring what surrounds the matrix and giving the matrix the rest, centred.
+Text takes the style's (or venue's) sizes; cell numbers too large for their cells shrink, or are left out with a note.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 from matplotlib.transforms import ScaledTranslation
 
 from gradiend_st.figures.export import tight_box
+from gradiend_st.figures.profiles import SMALLEST_FONT
 from gradiend_st.figures.stamped_text import Placement, StampedText, names_left_of
-from gradiend_st.figures.style import new_figure, studio_style
+from gradiend_st.figures.style import fitting_size, font_size, new_figure, studio_style, wrap_text
 
 SCALES = ("linear", "log", "sqrt", "power")
 
@@ -37,11 +40,16 @@ def draw(cells, rows: list[str], columns: list[str], groups: Groups, options, ti
     in the cells' units."""
     show_groups = any(name is not None for name, _ in groups)
     parts = _Parts(cells, rows, columns, groups, show_groups, title, limits, metric, list(notes))
-    layout = _Layout.for_matrix(len(rows), rows + columns, options, show_groups, metric is not None)
-    fig = _draw(parts, options, layout)
-    if options.figsize:  # a requested size: measure what surrounds the matrix, then give the matrix the rest
-        layout = layout.fitted(_surroundings(fig, layout))
+    with studio_style():  # sizes come from the style (or the venue profile of an export)
+        layout = _Layout.for_matrix(len(rows), rows + columns, options, show_groups, metric is not None)
         fig = _draw(parts, options, layout)
+        margins = None
+        while options.figsize:  # a requested size: measure what surrounds the matrix, give the matrix the rest
+            measured = _margins(fig, layout)
+            if margins is not None and max(abs(a - b) for a, b in zip(measured, margins)) < 0.02:
+                break  # the colour bar and the names scale with the matrix: a second pass settles them
+            margins, layout = measured, layout.fitted(measured, len(rows), options)
+            fig = _draw(parts, options, layout)
     return fig
 
 
@@ -71,8 +79,10 @@ def _draw(parts: _Parts, options, layout: _Layout) -> Figure:
         _style_axes(ax, parts.columns, layout)
         name_axes = _draw_row_metric(ax, parts.metric, options, layout) if parts.metric is not None else ax
         names_left_of(name_axes, np.arange(n) + 0.5, parts.rows, layout.tick_fs, gid="heatmap-ytick")
+        notes = list(parts.notes)
         if _annotate(options, n):
-            _draw_annotations(ax, parts.cells, mesh, options, layout)
+            if not _draw_annotations(ax, parts.cells, mesh, options, layout):
+                notes.append("cell values left out: too small to read at this size (the CSV has them)")
         if options.dispersion_display == "corner_glyph" and parts.cells.spread is not None:
             _draw_corner_glyphs(ax, parts.cells.spread)
         title_axes = ax
@@ -80,20 +90,30 @@ def _draw(parts: _Parts, options, layout: _Layout) -> Figure:
             _draw_group_separators(ax, parts.groups)
             title_axes = _draw_group_strips(ax, parts.groups, options, layout)
         _draw_colorbar(fig, ax, mesh, options, layout, parts.groups if parts.show_groups else None)
+        width, _ = layout.figsize
         if parts.title:
             # Above the group strip when there is one (and above its turned names, and the metric caption). An
             # explicit y skips matplotlib's search for tick labels above the axes (there are none): 10 % of a re-draw.
-            title_axes.set_title(parts.title, pad=10 + _top_room_pt(parts, options, layout), y=1.0)
-        if parts.notes:
-            ax.text(0.0, -(0.2 + layout.label_in * 0.75) / layout.side_in, "Note: " + "; ".join(parts.notes),
-                    transform=ax.transAxes, ha="left", va="top", fontsize=7, color="0.35")
+            centre = (layout.matrix_rect[0] + layout.matrix_rect[2] / 2) * width  # titles centre on the matrix
+            title = wrap_text(parts.title, font_size("title"), 2 * min(centre, width - centre) - 0.1)
+            title_axes.set_title(title, pad=10 + _top_room_pt(parts, options, layout), y=1.0)
+        if notes:
+            left = layout.matrix_rect[0] * width
+            ax.text(-(left - 0.05) / layout.side_in, -(0.2 + layout.label_in * 0.75) / layout.side_in,
+                    wrap_text("Note: " + "; ".join(notes), font_size("annotation"), width - 0.1),
+                    transform=ax.transAxes, ha="left", va="top", fontsize=font_size("annotation"), color="0.35")
     return fig
 
 
-def _surroundings(fig: Figure, layout: _Layout) -> tuple[float, float]:
-    """Inches taken around the matrix (labels, strips, colour bar, title), across and down, as drawn."""
+EDGE_IN = 0.04  # blank kept at the figure's edges when the matrix fills a requested size
+
+
+def _margins(fig: Figure, layout: _Layout) -> tuple[float, float, float, float]:
+    """Inches taken left of, right of, below and above the matrix (names, strips, colour bar, title), as drawn."""
     box = tight_box(fig)
-    return box.width - layout.side_in, box.height - layout.side_in
+    width, height = layout.figsize
+    left, bottom = layout.matrix_rect[0] * width, layout.matrix_rect[1] * height
+    return (left - box.x0, box.x1 - left - layout.side_in, bottom - box.y0, box.y1 - bottom - layout.side_in)
 
 
 @dataclass(frozen=True)
@@ -115,9 +135,9 @@ class _Layout:
         label change then skips matplotlib's layout passes (a 24-run heatmap: ~0.43 → ~0.26 s)."""
         # Cells of ~0.55 in for small sets, shrinking gently so 40 runs still fit a page.
         cell = 0.55 if n <= 12 else max(0.28, 0.55 - 0.012 * (n - 12))
-        tick_fs = options.tick_label_fontsize or float(np.clip(140 / max(n, 1), 6.5, 10))
-        annot_fs = options.annot_fontsize or float(np.clip(cell * 72 * 0.32, 5.5, 10))
-        group_fs = options.group_label_fontsize or tick_fs + 1
+        tick_fs = _name_size(options, cell)
+        annot_fs = options.annot_fontsize or font_size("annotation")
+        group_fs = options.group_label_fontsize or font_size("label")
         strip = 0.3 if show_groups else 0.0
         metric_in = METRIC_WIDTH_IN + METRIC_GAP_IN if metric else 0.0
         label_in = max((len(s) for s in names), default=4) * tick_fs * 0.6 / 72  # longest tick label, estimated
@@ -133,12 +153,16 @@ class _Layout:
         rect = (left / width, bottom / height, side / width, side / height)
         return _Layout((width, height), side, tick_fs, annot_fs, group_fs, strip, rect, label_in, metric_in)
 
-    def fitted(self, surroundings: tuple[float, float]) -> _Layout:
-        """The matrix as large as the figure size leaves beside `surroundings` (inches across, down)."""
+    def fitted(self, margins: tuple[float, float, float, float], n: int, options) -> _Layout:
+        """The matrix as large as the figure size leaves inside `margins` (inches left, right, below, above),
+        centred in what is left over; run names no taller than a cell."""
         width, height = self.figsize
-        side = max(1.0, min(width - surroundings[0], height - surroundings[1]))
-        left, bottom = self.matrix_rect[0], self.matrix_rect[1]
-        return replace(self, side_in=side, matrix_rect=(left, bottom, side / width, side / height))
+        left, right, bottom, top = margins
+        free_w, free_h = width - left - right - 2 * EDGE_IN, height - bottom - top - 2 * EDGE_IN
+        side = max(0.5, min(free_w, free_h))
+        x, y = EDGE_IN + left + (free_w - side) / 2, EDGE_IN + bottom + (free_h - side) / 2
+        return replace(self, side_in=side, matrix_rect=(x / width, y / height, side / width, side / height),
+                       tick_fs=_name_size(options, side / max(n, 1)))
 
     @property
     def strip_frac(self) -> float:
@@ -147,6 +171,12 @@ class _Layout:
 
 
 METRIC_WIDTH_IN, METRIC_GAP_IN = 0.42, 0.08  # the row-metric strip beside the matrix, and the gap between them
+
+
+def _name_size(options, cell_in: float) -> float:
+    """Run names: the user's size, else the style's tick size, smaller when cells are too thin for it (never below
+    the smallest readable size)."""
+    return options.tick_label_fontsize or min(font_size("tick"), max(SMALLEST_FONT, round(cell_in * 72 / 1.25, 1)))
 
 
 def _norm(matrix: np.ndarray, options, limits: tuple[float | None, float | None] = (None, None)) -> mcolors.Normalize:
@@ -220,7 +250,7 @@ def _draw_row_metric(ax, values: list[float | None], options, layout: _Layout):
                          autolim=False)
     rgba = mesh.cmap(mesh.norm(np.ma.masked_invalid(column))).reshape(-1, 4)
     texts = ["–" if v is None else f"{v:.2f}" for v in values]
-    fontsize = min(layout.annot_fs, 0.9 * METRIC_WIDTH_IN * 72 / (0.6 * max(len(t) for t in texts)))
+    fontsize = fitting_size(max(texts, key=len), layout.annot_fs, 0.9 * METRIC_WIDTH_IN) or SMALLEST_FONT
     strip.add_artist(StampedText(strip, np.column_stack([np.full(n, 0.5), np.arange(n) + 0.5]), texts,
                                  [_text_color(c) for c in rgba], fontsize, gid="heatmap-row-metric-value"))
     if options.row_metric_label:
@@ -270,7 +300,9 @@ def spread_text(cells, i: int, j: int, fmt: str) -> str:
     return f"[{format(cells.low[i, j], fmt)}, {format(cells.high[i, j], fmt)}]"
 
 
-def _draw_annotations(ax, cells, mesh, options, layout: _Layout) -> None:
+def _draw_annotations(ax, cells, mesh, options, layout: _Layout) -> bool:
+    """The numbers in the cells, as large as the style asks and the cells allow. False when they do not fit even
+    at the smallest readable size (annot="auto": left out; annot=True: drawn at that size, as asked)."""
     matrix = cells.values
     fmt = cell_format(options)
     rgba = mesh.cmap(mesh.norm(matrix))
@@ -279,14 +311,23 @@ def _draw_annotations(ax, cells, mesh, options, layout: _Layout) -> None:
     texts = [format(value, fmt) for value in matrix.ravel()]
     colors = [_text_color(c) for c in rgba.reshape(-1, 4)]
     stacked = options.dispersion_display == "stacked" and cells.grouped and options.dispersion != "none"
+    spreads = [spread_text(cells, i, j, fmt) if cells.pairs[i, j] > 1 else ""
+               for i, j in zip(rows.ravel(), cols.ravel())] if stacked else []
+    cell_in = layout.side_in / len(matrix)
+    widest = max(texts + spreads, key=len, default="")
+    size = options.annot_fontsize or fitting_size(widest + ("\n0" if stacked else ""), layout.annot_fs,
+                                                  0.9 * cell_in, 0.9 * cell_in)
+    if size is None and options.annot == "auto":
+        return False
+    size = size or SMALLEST_FONT
     if not stacked:
-        ax.add_artist(StampedText(ax, centres, texts, colors, layout.annot_fs, gid="heatmap-cell"))
-        return
+        ax.add_artist(StampedText(ax, centres, texts, colors, size, gid="heatmap-cell"))
+        return True
     # Value above, spread below (gradiend: y + 0.42 and y + 0.72, the spread at 80 % size)
-    ax.add_artist(StampedText(ax, centres - [0, 0.08], texts, colors, layout.annot_fs, gid="heatmap-cell"))
-    spreads = [spread_text(cells, i, j, fmt) if cells.pairs[i, j] > 1 else "" for i, j in zip(rows.ravel(), cols.ravel())]
-    ax.add_artist(StampedText(ax, centres + [0, 0.22], spreads, colors, max(5.0, layout.annot_fs * 0.8),
+    ax.add_artist(StampedText(ax, centres - [0, 0.08], texts, colors, size, gid="heatmap-cell"))
+    ax.add_artist(StampedText(ax, centres + [0, 0.22], spreads, colors, max(SMALLEST_FONT, size * 0.8),
                               gid="heatmap-cell-spread"))
+    return True
 
 
 def _draw_corner_glyphs(ax, spread: np.ndarray) -> None:
@@ -337,7 +378,7 @@ def _draw_group_strips(ax, groups, options, layout: _Layout):
                      fontsize=layout.group_fs)
         else:
             top.text((start + end) / 2, 0.5, name, ha="center", va="center", gid="group-top",
-                     fontsize=_fitting_fontsize(name, span_in, layout.group_fs))
+                     fontsize=fitting_size(name, layout.group_fs, 0.92 * span_in) or SMALLEST_FONT)
         right.text(1.25, (start + end) / 2, name, ha="left", va="center", fontsize=layout.group_fs, gid="group-right",
                    rotation=turn_right)
         start = end
@@ -364,12 +405,6 @@ def _draw_colorbar(fig, ax, mesh, options, layout: _Layout, groups) -> None:
         bar.set_label(_value_caption(options), fontsize=options.cbar_fontsize)
     else:
         bar.set_label(_value_caption(options))  # the style's label size
-
-
-def _fitting_fontsize(text: str, width_in: float, fontsize: float, smallest: float = 6.0) -> float:
-    """The largest size up to `fontsize` at which `text` (estimated 0.6 em per character) fits `width_in`."""
-    needed = len(text) * 0.6 / 72
-    return float(max(smallest, min(fontsize, 0.92 * width_in / needed))) if text else fontsize
 
 
 def _group_name_room(groups, options, layout: _Layout) -> float:

@@ -49,8 +49,14 @@ class Profile:
         }
 
     def height_for(self, natural: tuple[float, float]) -> float:
+        """The height of a figure drawn `natural` (width, height) inches on screen, at this profile's width: the
+        profile's aspect, else the figure's height scaled by the square root of the width ratio. Text keeps its
+        size when a figure narrows, so a proportional height would crush stacked panels into their labels (a
+        7 x 4 in figure in a 3 in column: 2.6 in tall, not 1.7)."""
         width, height = natural
-        return self.width_in * (self.aspect if self.aspect else height / width)
+        if self.aspect:
+            return self.width_in * self.aspect
+        return height * (self.width_in / width) ** 0.5
 
     @property
     def width_pt(self) -> float:
@@ -157,8 +163,12 @@ class Fitted:
 
 def fit(fig, profile: Profile) -> Fitted:
     """Make a built matplotlib figure the profile's: its width (height by aspect), one font family, the role sizes,
-    and every text inside the figure (too long: smaller, down to SMALLEST_FONT, then wrapped).
+    and every text inside the figure (too long: the profile's next smaller size, then smaller down to
+    SMALLEST_FONT, then wrapped). Titles and axis labels longer than their axes wrap; a figure whose panels its
+    text leaves too little height at this width (a wide figure in a paper column) grows taller.
 
+    Texts at one of the profile's sizes (or shrunk below them) keep theirs: the view chose their role
+    (`style.font_size`) or made them fit.
     A figure that lays itself out (no layout engine: the heatmap, Venn shapes, UpSet) was built at the profile's
     size and fonts already (`pipeline.sized`, `style.font_size`): resizing or re-sizing its text would undo its
     layout, so only the last step applies to it.
@@ -167,24 +177,88 @@ def fit(fig, profile: Profile) -> Fitted:
 
     if fig.get_layout_engine() is not None:
         fig.set_size_inches(profile.width_in, profile.height_for(tuple(fig.get_size_inches())), forward=False)
-        family = profile.rc()["font.family"]
+        family, own = profile.rc()["font.family"], set(profile.sizes.values())
         for text, role in text_roles(fig).items():
-            text.set_fontsize(profile.sizes[role])
+            if text.get_fontsize() not in own and not SMALLEST_FONT <= text.get_fontsize() < min(own):
+                text.set_fontsize(profile.sizes[role])  # a size of the view's own: the role's (chosen sizes stay)
             text.set_family(family)
-        fig.get_layout_engine().execute(fig)
+        lay_out(fig)
+        wrap_to_axes(fig)
+        _grow_to_fit_panels(fig)
     fitted = Fitted()
     renderer = fig._get_renderer()  # a pyplot-free figure has no Agg canvas of its own
+    fig.draw_without_rendering()  # runs the layout and puts every tick label where the saved file will have it
     bounds = fig.bbox
     for text in fig.findobj(Text):
         if not text.get_visible() or not text.get_text().strip():
             continue
-        while _spills(text, renderer, bounds) and text.get_fontsize() > SMALLEST_FONT:
-            text.set_fontsize(max(SMALLEST_FONT, text.get_fontsize() * 0.9))
+        for size in smaller_sizes(text.get_fontsize(), profile):
+            if not _spills(text, renderer, bounds):
+                break
+            text.set_fontsize(size)
         if _spills(text, renderer, bounds):
             text.set_wrap(True)
         if text.get_fontsize() < min(profile.sizes.values()):
             fitted.shrunk.append(text.get_text())
     return fitted
+
+
+def lay_out(fig) -> bool:
+    """Run the figure's layout now, so its axes are where they will be drawn (to measure them). False, quietly,
+    when its text leaves the panels no room (constrained layout then gives up): `fit` makes such a figure taller."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig.get_layout_engine().execute(fig)
+    return not any("collapsed" in str(w.message) for w in caught)
+
+
+SMALLEST_PANEL_IN = 0.8  # the least height a panel's data area keeps in a venue export, whatever its text needs
+
+
+def _grow_to_fit_panels(fig) -> None:
+    """Make the figure taller until every row of panels has SMALLEST_PANEL_IN of height for its data (colour bars
+    do not count): the text around panels keeps its size when the width shrinks, and takes the height from them."""
+    for _ in range(4):  # the layout shares the added height among the rows: a few steps settle it
+        if not lay_out(fig):  # no room at all for the panels
+            fig.set_size_inches(fig.get_figwidth(), fig.get_figheight() * 1.5, forward=False)
+            continue
+        rows = {}
+        for ax in fig.get_axes():
+            if getattr(ax, "_colorbar", None) is None and ax.get_visible():
+                box = ax.get_position()
+                rows[round(box.y0, 3)] = min(rows.get(round(box.y0, 3), 1e9), box.height * fig.get_figheight())
+        missing = sum(max(0.0, SMALLEST_PANEL_IN - height) for height in rows.values())
+        if missing < 0.02:
+            return
+        fig.set_size_inches(fig.get_figwidth(), fig.get_figheight() + 1.1 * missing, forward=False)
+
+
+def wrap_to_axes(fig) -> None:
+    """Axes titles and x labels wider than their axes broken into lines that fit, y labels taller than their axes
+    likewise (stacked panels in a paper column). The figure's layout must have run (axes at their places)."""
+    from gradiend_st.figures.style import text_width_in, wrap_text
+
+    for ax in fig.get_axes():
+        box = ax.get_position()
+        width, height = box.width * fig.get_figwidth(), box.height * fig.get_figheight()
+        if getattr(ax, "_colorbar", None) is not None:  # a colour bar's caption may reach beyond the bar
+            width, height = fig.get_figwidth(), fig.get_figheight()
+        for text, room in [(ax.title, width), (ax._left_title, width), (ax._right_title, width),
+                           (ax.xaxis.label, width), (ax.yaxis.label, height)]:
+            if text.get_text() and text_width_in(text.get_text(), text.get_fontsize()) > room:
+                text.set_text(wrap_text(text.get_text(), text.get_fontsize(), room))
+
+
+def smaller_sizes(size: float, profile: Profile | None) -> list[float]:
+    """The sizes a text too large for its place tries in turn: the profile's own smaller sizes (a figure keeps to
+    few sizes), then steps of 10 % below its smallest (without a profile: below `size`), down to SMALLEST_FONT."""
+    own = sorted((s for s in set(profile.sizes.values()) if s < size), reverse=True) if profile else []
+    below = [min(size, *profile.sizes.values())] if profile else [size]
+    while below[-1] > SMALLEST_FONT:
+        below.append(max(SMALLEST_FONT, round(below[-1] * 0.9, 2)))
+    return own + [s for s in below[1:] if s < size]
 
 
 def _spills(text, renderer, bounds) -> bool:

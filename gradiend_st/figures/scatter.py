@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from gradiend_st.analysis.scatter_points import Points
-from gradiend_st.figures.style import new_figure, place_legend, studio_style
+from gradiend_st.figures.style import font_size, new_figure, place_legend, studio_style
 
 OPACITY = 0.78
 STATIC_POINT_SIZE = 14  # points^2 of a matplotlib marker
@@ -78,5 +78,5 @@ def draw_static(pts: Points, options, *, title: str | None, note: str | None) ->
         if title:
             ax.set_title(title + (f"\n{note}" if note else ""), loc="left")
         elif note:
-            ax.set_title(note, loc="left", fontsize=9)
+            ax.set_title(note, loc="left", fontsize=font_size("annotation"))
     return fig

@@ -50,6 +50,9 @@ def studio_style():
 FONT_SIZES = {"title": 11.0, "label": 10.0, "tick": 9.0, "legend": 9.0, "annotation": 8.0}
 
 
+lay_out = profiles.lay_out  # views measure their cells with it, as the venue fit does
+
+
 def font_size(role: str) -> float:
     """The size of a kind of text ("title", "label", "tick", "legend", "annotation"): the venue profile's during a
     profile export, else the studio's. Views use it for every size the user did not set."""
@@ -87,13 +90,63 @@ def categorical_colors(n: int, cmap: str | None = None) -> list[str]:
     return [mcolors.to_hex(cmap_obj(0.05 + 0.9 * i / (n - 1))) for i in range(n)]
 
 
-def place_title(fig: Figure, title: str, fontsize: float, legend=None) -> None:
+def place_title(fig: Figure, title: str, fontsize: float | None = None, legend=None) -> None:
     """The caption title as suptitle, or as the title of a legend placed above the axes: constrained layout
-    puts both at the top edge of the figure, where a suptitle would overlap the legend."""
+    puts both at the top edge of the figure, where a suptitle would overlap the legend. Wrapped to the figure's
+    width (a paper column); `fontsize` None: the title size of the style or venue profile."""
+    fontsize = fontsize or font_size("title")
+    title = wrap_text(title, fontsize, fig.get_figwidth() * 0.96)
     if legend is not None and getattr(legend, "_outside_loc", None) == "upper":
         legend.set_title(title, prop={"size": fontsize})
     else:
         fig.suptitle(title, fontsize=fontsize)
+
+
+NARROW_IN = 4.0  # a figure narrower than this (a paper column) takes its legend below the axes, not beside them
+
+
+def narrow(fig: Figure) -> bool:
+    return fig.get_figwidth() < NARROW_IN
+
+
+def text_width_in(text: str, fontsize: float) -> float:
+    """Width in inches of the widest line of `text` as Agg draws it, in the font family of the rc settings in
+    force (inside `studio_style`: the studio's or the venue profile's)."""
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.font_manager import FontProperties
+
+    renderer, font = RendererAgg(1, 1, 72), FontProperties(size=fontsize)  # at 72 dpi a pixel is a point
+    return max((renderer.get_text_width_height_descent(line, font, False)[0] for line in text.split("\n")),
+               default=0.0) / 72
+
+
+def wrap_text(text: str, fontsize: float, width_in: float) -> str:
+    """`text` broken between words into lines no wider than `width_in` (measured), so it fits a narrow figure.
+    A single word wider than that stays whole (the venue fit shrinks it)."""
+    lines = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            candidate = f"{line} {word}" if line else word
+            if line and text_width_in(candidate, fontsize) > width_in:
+                lines.append(line)
+                line = word
+            else:
+                line = candidate
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def fitting_size(text: str, size: float, width_in: float, height_in: float | None = None) -> float | None:
+    """The largest size from `size` down (the venue profile's smaller sizes, then 10 % steps to
+    profiles.SMALLEST_FONT) at which every line of `text` fits `width_in` (and all lines `height_in`); None when
+    even the smallest does not."""
+    lines = text.count("\n") + 1
+    for candidate in [size, *profiles.smaller_sizes(size, profiles.active())]:
+        tall_enough = height_in is None or lines * candidate * 1.2 / 72 <= height_in
+        if tall_enough and text_width_in(text, candidate) <= width_in:
+            return candidate
+    return None
 
 
 def with_marker(label: str, converged: bool | None, highlight: bool = True) -> str:
@@ -111,7 +164,7 @@ def message_figure(text: str, figsize=None) -> Figure:
         fig = new_figure(tuple(figsize) if figsize else (6.0, 2.0))
         ax = fig.add_subplot()
         ax.set_axis_off()
-        ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True, fontsize=10)
+        ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True, fontsize=font_size("label"))
     return fig
 
 
@@ -125,7 +178,8 @@ def place_legend(fig: Figure, ax, handles, labels, *, loc: str | None, bbox=None
     """The one meaning of `legend_loc` in every view.
 
     - None: the view's `default`, a place outside the axes ("outside right upper" beside the last panel, or
-      "outside lower center" below the figure), so the legend never covers data;
+      "outside lower center" below the figure), so the legend never covers data; in a narrow figure (a paper
+      column) below it rather than beside it. Below or above, it takes as many columns as the width holds;
     - "outside <side> <align>": constrained layout's outside places (the studio's own values);
     - any matplotlib location ("best", "upper left", "right", ...): inside `ax`, as gradiend places it, and with
       `bbox` (legend_bbox_to_anchor) anchored there, as in gradiend.
@@ -135,12 +189,26 @@ def place_legend(fig: Figure, ax, handles, labels, *, loc: str | None, bbox=None
         return ax.legend(handles, labels, loc=loc or "best", bbox_to_anchor=tuple(bbox), ncol=ncol or 1,
                          fontsize=fontsize)
     where = loc or default
+    if loc is None and narrow(fig) and where.split()[1:2] in (["right"], ["left"]):
+        where = "outside lower center"  # beside the axes a paper column would leave them no room
     if where == "outside right upper":
         # Beside the last panel, top-aligned with it (a figure legend there would run into a suptitle).
         return ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0,
                          ncol=ncol or 1, fontsize=fontsize)
     if where.startswith("outside"):
         beside = "right" in where.split()[1:2] or "left" in where.split()[1:2]
-        return fig.legend(handles, labels, loc=where, ncol=ncol or (1 if beside else min(len(labels), 4) or 1),
-                          fontsize=fontsize)
+        if beside:
+            return fig.legend(handles, labels, loc=where, ncol=ncol or 1, fontsize=fontsize)
+        return _legend_across(fig, handles, labels, where, fontsize, ncol or min(len(labels), 4))
     return ax.legend(handles, labels, loc=where, ncol=ncol or 1, fontsize=fontsize)
+
+
+def _legend_across(fig: Figure, handles, labels, where: str, fontsize: float | None, most: int):
+    """A legend above or below the axes in up to `most` columns, fewer when the figure's width holds fewer."""
+    renderer = fig._get_renderer()
+    for ncol in range(max(most, 1), 0, -1):
+        legend = fig.legend(handles, labels, loc=where, ncol=ncol, fontsize=fontsize)
+        if ncol == 1 or legend.get_window_extent(renderer).width <= 0.98 * fig.bbox.width:
+            return legend
+        legend.remove()
+    return legend

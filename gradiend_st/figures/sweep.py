@@ -25,7 +25,7 @@ PARCOORDS_UID = "gradiend-sweep-parcoords"  # a fixed trace id: the same figure 
 BACKGROUND_LINE = "#c4c4c4"  # runs outside the comparison selection
 LABEL_WRAP = 22  # characters per line of an axis name or a grid's axis value
 TICK_WRAP = 16  # characters per line of a value beside a static parallel axis (it must not reach the next axis)
-TICK_CHARS = 13  # plotly draws a value on one line: longer ones are cut with "…"
+TICK_CHARS = 10  # plotly draws a value on one line: longer ones are cut with "…"
 
 
 # ---------------------------------------------------------------------------------------------------------- grid
@@ -157,7 +157,7 @@ def draw_parallel(lines: Lines, options, *, title: str | None, note: str | None)
         uid=PARCOORDS_UID, dimensions=dimensions,
         line={"color": codes, "colorscale": _steps(palette), "cmin": -0.5, "cmax": len(palette) - 0.5},
         unselected={"line": {"color": "#e2e2e2", "opacity": 0.35}},
-        labelangle=-25, labelside="top", labelfont={"size": 12}, tickfont={"size": 11},
+        labelangle=-25, labelside="top", labelfont={"size": 12}, tickfont={"size": 10},
         rangefont={"size": 1, "color": "rgba(0,0,0,0)"},  # the axis ends are ticks already
     ))
     fig.update_layout(template="plotly_white", height=options.height,

@@ -22,16 +22,16 @@ from matplotlib import patheffects
 from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, NullLocator
 
+from gradiend_st.figures.profiles import smaller_sizes
 from gradiend_st.figures.stamped_text import Placement, StampedText, names_left_of
-from gradiend_st.figures.style import new_figure, place_legend, studio_style
+from gradiend_st.figures.style import font_size, new_figure, place_legend, studio_style, text_width_in, wrap_text
 from gradiend_st.figures.venn_shapes import RegionSpot, region_spots, shape_patches
 
 MAX_DRAWN_SETS = 6  # beyond this many runs: an UpSet chart
-SMALLEST_INSIDE_FONT = 9.5  # below this a count moves outside its region, with a leader line
+SMALLEST_INSIDE_FONT = 9.5  # below this (or the label size, if smaller) a count moves outside, with a leader line
 HALO = [patheffects.withStroke(linewidth=2.2, foreground=(1, 1, 1, 0.75))]  # counts stay legible on dark overlaps
 
 
@@ -85,7 +85,7 @@ def _build_circles(sets: Sets, counts: dict[int, int], options, title: str | Non
                           layout_algorithm=layout)
     for circle, colour in zip(circles, fill, strict=True):
         circle.set_edgecolor(colour)
-    count_fs = options.region_counts_fontsize or 14
+    count_fs = options.region_counts_fontsize or font_size("label")
     without_area = []
     for venn_id, count in zip(ids, subsets, strict=True):
         text = diagram.get_label_by_id(venn_id)
@@ -97,13 +97,14 @@ def _build_circles(sets: Sets, counts: dict[int, int], options, title: str | Non
         text.set_gid(f"region-{_mask_of(venn_id)}")
     for text in diagram.set_labels:
         if text is not None:
-            text.set_fontsize(options.circle_names_fontsize or 13)
+            text.set_fontsize(options.circle_names_fontsize or font_size("label"))
             text.set_multialignment("center")
     notes = ["areas proportional to the counts"] if not equal else []
     if without_area:
         notes.append("0 in exactly " + "; ".join(without_area))
     if notes:
-        fig.supxlabel("; ".join(notes), fontsize=8, color="0.35")
+        fig.supxlabel(wrap_text("; ".join(notes), font_size("annotation"), 0.96 * fig.get_figwidth()),
+                      fontsize=font_size("annotation"), color="0.35")
     if title:
         ax.set_title(title)
     return fig
@@ -156,10 +157,10 @@ def _build_shapes(sets: Sets, counts: dict[int, int], options, title: str | None
                for r in sets.runs]
     # Anchored just below the diagram (the figure has no layout engine to place an outside legend).
     place_legend(fig, ax, handles, [h.get_label() for h in handles], loc="upper center", bbox=(0.5, -0.01), ncol=2,
-                 fontsize=options.circle_names_fontsize or 11)
+                 fontsize=options.circle_names_fontsize or font_size("legend"))
     if not show_zeros:
         ax.text(0.5, 1.0, "regions without a number are empty", transform=ax.transAxes, ha="center", va="bottom",
-                fontsize=9, color="0.35")
+                fontsize=font_size("annotation"), color="0.35")
     if title:
         ax.set_title(title, pad=18 if not show_zeros else 6, y=1.0)  # explicit y: no search for tick labels (none)
     return fig
@@ -196,9 +197,11 @@ class _Callout:
 
 def _place_counts(ax, counts: dict[int, int], n_sets: int, options, inches_per_unit: float,
                   show_zeros: bool) -> list[_Callout]:
-    """Write each count at its region's deepest point. Returns the counts too big for their region."""
+    """Write each count at its region's deepest point, as large as the style's label size (or the user's) and the
+    region allow, down to the annotation size. Returns the counts too big for their region at that size."""
     spots = region_spots(n_sets)
-    largest = options.region_counts_fontsize or 13
+    largest = options.region_counts_fontsize or font_size("label")
+    sizes = [largest, *(s for s in smaller_sizes(largest, None) if s >= smallest_inside())]
     callouts = []
     for mask, count in counts.items():
         if not count and not show_zeros:
@@ -206,13 +209,18 @@ def _place_counts(ax, counts: dict[int, int], n_sets: int, options, inches_per_u
         spot, text = spots[mask], f"{count:,}"
         # Largest size whose box (0.62 em per digit wide, 0.8 em tall) fits the square around the spot.
         room_pt = spot.depth * inches_per_unit * 72 * 2
-        size = min(largest, room_pt / max(0.62 * len(text), 0.8))
-        if size >= SMALLEST_INSIDE_FONT:
+        size = next((s for s in sizes if s <= room_pt / max(0.62 * len(text), 0.8)), None)
+        if size is not None:
             ax.text(spot.x, spot.y, text, ha="center", va="center", fontsize=size, gid=f"region-{mask}",
                     color="black" if count else "0.3", zorder=4, path_effects=HALO)
         elif count:
             callouts.append(_Callout(spot, text, mask))
     return callouts
+
+
+def smallest_inside() -> float:
+    """Below this size a count moves outside its region, with a leader line."""
+    return min(SMALLEST_INSIDE_FONT, font_size("label"))
 
 
 def _place_callouts(ax, callouts: list[_Callout], extent, options, inches_per_unit: float) -> set[str]:
@@ -223,7 +231,7 @@ def _place_callouts(ax, callouts: list[_Callout], extent, options, inches_per_un
     the leader lines of a column do not cross. Many counts make the lines tighter and the text smaller. Returns
     the sides used.
     """
-    size = min(options.region_counts_fontsize or 12, 12)
+    size = min(options.region_counts_fontsize or font_size("label"), font_size("label"))
     line = size * 1.45 / 72 / inches_per_unit  # one text line, in unit-square units
     (x0, y0), (x1, y1) = extent
     centre = (x0 + x1) / 2
@@ -276,9 +284,11 @@ def upset(sets: Sets, bars: list[dict], total: int, options, title: str | None) 
 
 def _build_upset(sets: Sets, bars: list[dict], total: int, options, title: str | None) -> Figure:
     labels, colors = sets.labels, sets.colors
-    n, m = len(sets.runs), len(bars)
-    names_fs = options.circle_names_fontsize or 9
-    layout = _UpsetLayout.for_chart(n, m, [labels[r] for r in sets.runs], names_fs, options.figsize)
+    n = len(sets.runs)
+    names_fs = options.circle_names_fontsize or font_size("tick")
+    layout = _UpsetLayout.for_chart(n, len(bars), [labels[r] for r in sets.runs], names_fs, options.figsize)
+    bars = bars[:layout.shown]  # the largest, as many as the width holds
+    m = len(bars)
     fig = new_figure(layout.figsize, layout=None)
     ax_bars = fig.add_axes(layout.rect(*layout.bars))
     ax_matrix = fig.add_axes(layout.rect(*layout.matrix), sharex=ax_bars)
@@ -289,8 +299,8 @@ def _build_upset(sets: Sets, bars: list[dict], total: int, options, title: str |
     x = np.arange(m)
     counts = [r["count"] for r in bars]
     _bars(ax_bars, x, counts, 0.7, "0.3", gid="upset-bars")
-    _label_bars(ax_bars, x, counts)
-    ax_bars.set_ylabel("indices in exactly these runs")
+    _label_bars(ax_bars, x, counts, layout.bars[2] / max(m, 1))
+    ax_bars.set_ylabel(wrap_text("indices in exactly these runs", font_size("label"), layout.bars[3]))
     ax_bars.tick_params(axis="x", bottom=False, labelbottom=False)
     ax_bars.margins(y=0.12)
     _draw_matrix(ax_matrix, sets.runs, bars)
@@ -312,7 +322,8 @@ def _build_upset(sets: Sets, bars: list[dict], total: int, options, title: str |
         f"all {total} non-empty intersections"
     # Above the bar counts, which may stand out of the axes (turned counts of 4+ digits)
     top = max(ax_bars.get_position().y1, _top_of_counts(fig, ax_bars))
-    fig.suptitle(f"{title}\n{shown}" if title else shown, y=top + 0.12 / layout.figsize[1], va="bottom", fontsize=11)
+    heading = wrap_text(f"{title}\n{shown}" if title else shown, font_size("title"), 0.96 * layout.figsize[0])
+    fig.suptitle(heading, y=top + 0.12 / layout.figsize[1], va="bottom", fontsize=font_size("title"))
     return fig
 
 
@@ -325,15 +336,19 @@ class _UpsetLayout:
     bars: tuple[float, float, float, float]
     matrix: tuple[float, float, float, float]
     sizes: tuple[float, float, float, float]
+    shown: int  # how many of the largest intersections the width holds
 
     @staticmethod
     def for_chart(n: int, m: int, names: list[str], names_fs: float, figsize=None) -> _UpsetLayout:
-        names_in = _widest_text_in(names, names_fs) + 0.12  # + the gap matplotlib leaves before tick labels
+        names_in = max((text_width_in(name, names_fs) for name in names), default=0.0) + 0.12  # + the gap matplotlib leaves before tick labels
         sizes_w, margin, bottom = 1.2, 0.1, 0.55  # set-size bars; outer margin; their tick labels and x label
         cols_w, rows_h, bars_h, gap, top = max(3.0, 0.24 * m), 0.3 * n + 0.3, 2.4, 0.08, 0.2
+        shown = m
         if figsize:  # the bars and the matrix take what the rest leaves of the requested size
             width, height = (float(v) for v in figsize)
-            cols_w = max(1.0, width - margin - sizes_w - names_in - margin)
+            sizes_w = min(sizes_w, 0.2 * width)  # a paper column: shorter set-size bars
+            cols_w = max(0.6, width - margin - sizes_w - names_in - margin)
+            shown = max(1, min(m, int(cols_w / (1.6 * font_size("annotation") / 72))))  # room for a turned count
             scale = max(0.2, (height - bottom - gap - top - 0.45) / (rows_h + bars_h))  # 0.45: the two-line title
             rows_h, bars_h = rows_h * scale, bars_h * scale
         else:
@@ -344,7 +359,7 @@ class _UpsetLayout:
             (round(width, 2), round(height, 2)),
             bars=(matrix_x, bottom + rows_h + gap, cols_w, bars_h),
             matrix=(matrix_x, bottom, cols_w, rows_h),
-            sizes=(margin, bottom, sizes_w, rows_h))
+            sizes=(margin, bottom, sizes_w, rows_h), shown=shown)
 
     def rect(self, left: float, bottom: float, width: float, height: float) -> tuple[float, float, float, float]:
         w, h = self.figsize
@@ -356,13 +371,6 @@ def _short_count(value: float, _position=None) -> str:  # a tick formatter
         if abs(value) >= size:
             return f"{value / size:g}{suffix}"
     return f"{value:g}"
-
-
-def _widest_text_in(texts: list[str], fontsize: float) -> float:
-    """Width in inches of the widest text, as Agg lays it out (no figure needed)."""
-    renderer = RendererAgg(1, 1, 72)  # at 72 dpi a pixel is a point
-    font = FontProperties(size=fontsize)
-    return max((renderer.get_text_width_height_descent(t, font, False)[0] for t in texts), default=0.0) / 72
 
 
 def _top_of_counts(fig: Figure, ax) -> float:
@@ -386,14 +394,16 @@ def _bars(ax, at: np.ndarray, lengths: list[int], thickness: float, colors, *, g
     ax.autoscale_view()
 
 
-def _label_bars(ax, x: np.ndarray, counts: list[int]) -> None:
-    """Each bar's count on top of it, turned upright from four digits on: two stamped artists (upright, turned)
-    instead of a Text per bar, which made up a third of a 10-run re-draw."""
+def _label_bars(ax, x: np.ndarray, counts: list[int], pitch_in: float) -> None:
+    """Each bar's count on top of it, turned upright when wider than a bar's pitch: two stamped artists (upright,
+    turned) instead of a Text per bar, which made up a third of a 10-run re-draw."""
+    size = font_size("annotation")
+    wide = [text_width_in(f"{count:,}", size) > 0.9 * pitch_in for count in counts]
     for turned in (False, True):
-        chosen = [i for i, count in enumerate(counts) if (count >= 1000) == turned]
+        chosen = [i for i, count in enumerate(counts) if wide[i] == turned]
         if chosen:
             ax.add_artist(StampedText(
-                ax, [(x[i], counts[i]) for i in chosen], [f"{counts[i]:,}" for i in chosen], "black", 7.5,
+                ax, [(x[i], counts[i]) for i in chosen], [f"{counts[i]:,}" for i in chosen], "black", size,
                 placement=Placement("center", "bottom", 90 if turned else 0), in_layout=True, gid="upset-count"))
 
 

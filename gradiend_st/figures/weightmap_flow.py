@@ -41,6 +41,17 @@ class Flow:
         self.hovers.append(hover)
 
 
+    def without_unused_nodes(self) -> Flow:
+        """The flow without nodes that no link touches (plotly would draw them as stray bars)."""
+        kept = sorted(set(self.sources) | set(self.targets))
+        renumber = {old: new for new, old in enumerate(kept)}
+        clean = Flow([self.nodes[i] for i in kept], [self.columns[i] for i in kept],
+                     [self.node_colors[i] for i in kept])
+        for s, t, v, c, h in zip(self.sources, self.targets, self.values, self.colors, self.hovers, strict=True):
+            clean.link(renumber[s], renumber[t], v, c, h)
+        return clean
+
+
 def translucent(color: str, alpha: float = 0.45) -> str:
     """A hex colour as plotly rgba with `alpha` (links show the run colour, lighter, as auto_circuit's do)."""
     from matplotlib.colors import to_rgb

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 import streamlit as st
 
-from gradiend_st.analysis.run_diff import RunDiff, compact_texts, listed_runs, run_diff
+from gradiend_st.analysis.run_diff import RunDiff, compact_texts, identity, listed_runs, run_diff
 from gradiend_st.ui import links
 from gradiend_st.ui.caching import recent_tree_key
 
@@ -130,5 +130,5 @@ def _grouped(diff: RunDiff, key: str) -> list[tuple[object, list[str]]]:
     groups: dict[str, tuple[object, list[str]]] = {}
     for rid in diff.runs:
         value = diff.facts[rid].args.get(key)
-        groups.setdefault(json.dumps(value, sort_keys=True, default=str), (value, []))[1].append(rid)
+        groups.setdefault(identity(value), (value, []))[1].append(rid)
     return list(groups.values())

@@ -2,9 +2,9 @@
 
 Streamlit reports box and lasso selections of plotly figures, not the brushes of a Parcoords. A small script
 (`st.components.v2`, trusted code running in the app page, no iframe) attaches to the plotly figure on the page
-(found by the element key the view page gives it) and reports the brushed ranges when a brush ends. The runs inside every brushed range
-become the comparison selection (Heatmap, Venn, Weight map, curves ...), and the ranges the view's `brush` option,
-so the figure, the link and a preset keep them.
+(found by the element key the view page gives it) and reports the brushed ranges when a brush ends. The runs
+inside every brushed range become the comparison selection (Heatmap, Venn, Weight map, curves ...), and the
+ranges the view's `brush` option, so the figure, the link and a preset keep them.
 """
 
 from __future__ import annotations

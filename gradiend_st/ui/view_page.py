@@ -258,6 +258,8 @@ def _rendered(key: str, _view: View, _data, _options):  # noqa: ARG001 - `key` i
         png = export.screen_png(fig)
         _close(fig)
         return png, texts
+    if not isinstance(fig, dict):  # plotly: as the cache hands it out on later runs (its JSON orders the layout
+        fig = type(fig)(fig.to_dict())  # differently), so the chart, and a selection on it, survives the next rerun
     return fig, texts
 
 

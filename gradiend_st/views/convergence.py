@@ -49,6 +49,7 @@ class Options:
     seed_band: str | None = None  # "minmax" | "iqr": multi-seed runs as the median over seeds with a band
     colors: dict | None = None  # class label or display name -> colour (single and facet modes)
     run_colors: dict | None = None  # run id -> colour (overlay and interactive modes)
+    line_styles: bool = False  # classes differ by dash pattern too (the mapping's greyscale palette turns it on)
 
 
 @dataclass(kw_only=True)
@@ -211,5 +212,6 @@ VIEW = View(
     live=True,
     help=HELP,
     gradiend=GradiendCall("plot_training_convergence", "run",
-                          studio_only=frozenset({"run_labels", "run_colors", "mode", "seed_band", "colors"})),
+                          studio_only=frozenset({"run_labels", "run_colors", "mode", "seed_band", "colors",
+                                                      "line_styles"})),
 )

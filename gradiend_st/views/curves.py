@@ -89,6 +89,7 @@ def load(catalog, run_ids: list[str], options: Options, progress: Callable[[int,
         band_pairs = [p for p in curves.pairs if p.runs[0] in members and p.runs[1] in members]
         if band_pairs:
             data.bands.append(cs.SeedBand(rid, [m for m in members if m in curves.ks], band_pairs, curves.groups.get(rid)))
+    data.warnings += [f"no sign agreement for {rid}: {note}" for rid, note in curves.sign_notes.items()]
     data.statuses = run_statuses(catalog, data.runs)
     for rid in run_ids:
         tables = seed_report_tables(catalog, rid)
@@ -147,7 +148,7 @@ def _title(data: CurvesData, options: Options) -> str | None:
 
 
 def _k_text(topk: int | float) -> str:
-    return f"{topk * 100:g}%" if isinstance(topk, float) else f"{topk:,}"
+    return drawing.percent_text(topk * 100, significant=3) if isinstance(topk, float) else f"{topk:,}"
 
 
 def table(data: CurvesData, options: Options) -> pd.DataFrame:

@@ -50,6 +50,7 @@ class Options:
     colors: dict | None = None  # class -> colour (the class grid)
     run_labels: dict | None = None  # run id -> display label
     run_colors: dict | None = None  # run id -> colour (several runs)
+    line_styles: bool = False  # classes differ by dash pattern too (the mapping's greyscale palette turns it on)
 
     @property
     def mode(self) -> str:
@@ -224,7 +225,7 @@ def _build_runs(data: DecoderData, options: Options) -> Figure:
 def _look(options: Options, title: str | None) -> drawing.Look:
     return drawing.Look(name=lambda c: _name(options, c), color=_class_colors(options), title=title,
                         figsize=tuple(options.figsize) if options.figsize else None, annot=options.annot,
-                        cmap=options.cmap)
+                        cmap=options.cmap, line_styles=options.line_styles)
 
 
 def _name(options: Options, cls: str) -> str:
@@ -366,5 +367,6 @@ VIEW = View(
     gradiend=GradiendCall("plot_probability_shifts", "run",
                           # policy/ratio are evaluate_decoder(selector=...)'s; the other figures are the studio's own
                           studio_only=frozenset({"plot", "policy", "ratio", "metric", "cmap", "annot", "title",
-                                                 "label_name_mapping", "colors", "run_labels", "run_colors"})),
+                                                 "label_name_mapping", "colors", "run_labels", "run_colors",
+                                                 "line_styles"})),
 )

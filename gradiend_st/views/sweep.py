@@ -12,7 +12,6 @@ gradiend 0.2.3 has no such figure (its pruning study builds these grids by hand)
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -110,7 +109,7 @@ def load(catalog, run_ids: list[str], options: Options | None = None, progress=N
     drawn = selected
     if options.mode == "parallel":
         drawn = listed_runs(catalog) + [rid for rid in selected if catalog.runs[rid].kind != "run"]
-    facts = facts_for(catalog, drawn)
+    facts = facts_for(catalog, drawn, decoder=True)
     data = SweepData(mode=options.mode, selected=selected)
     for rid, fact in facts.items():
         if fact.args is None:
@@ -219,31 +218,13 @@ def lines_of(data: SweepData, options: Options) -> drawing.Lines:
     for i, rid in enumerate(highlighted):
         own = (options.run_colors or {}).get(rid) or palette[i]
         colors[rid] = own if len(highlighted) <= RUN_COLOURS_UP_TO else HIGHLIGHT
-    brush = _normalized_brush(options.brush)
+    brush = sweep.brush_spans(options.brush)
     if brush and set(sweep.runs_in_ranges(axes, data.runs, brush)) != chosen:
         brush = {}  # the selection changed since (sidebar, Runs page): the old brush no longer describes it
     labels = {rid: run_label(rid, options.run_labels, data.converged.get(rid), options.highlight_non_convergence)
               for rid in data.runs}
     order = [rid for rid in data.runs if rid not in chosen] + highlighted
     return drawing.Lines(axes, order, colors, highlighted, labels, brush)
-
-
-def _normalized_brush(brush) -> dict[str, list]:
-    """{axis: [[low, high], ...]} from a preset's, a link's or plotly's form ([low, high] or a list of them)."""
-    found = {}
-    for name, spans in (brush or {}).items() if isinstance(brush, dict) else ():
-        if not isinstance(spans, list) or not spans:
-            continue
-        pairs = [spans] if not isinstance(spans[0], list) else spans
-        pairs = [[float(a), float(b)] for a, b in (p for p in pairs if isinstance(p, list) and len(p) == 2)
-                 if _finite(a) and _finite(b)]
-        if pairs:
-            found[str(name)] = pairs
-    return found
-
-
-def _finite(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _parallel_title(data: SweepData, options: Options, lines: drawing.Lines) -> tuple[str | None, str | None]:
@@ -290,6 +271,8 @@ def _nothing_to_draw(data: SweepData, options: Options) -> str | None:
         reasons = "; ".join(f"{rid}: {why}" for rid, why in data.left_out.items())
         return "Nothing to draw: " + (f"no readable training_args ({reasons})" if reasons else
                                       "select runs on the Runs page or in the sidebar")
+    if options.mode == "parallel" and not data.keys and not parse_metrics(options.axes_metrics):
+        return "Nothing to draw: no argument differs between the runs and axes_metrics names no metric"
     return None
 
 
@@ -341,7 +324,7 @@ def choices(context: dict) -> dict[str, tuple]:
     if catalog is None:
         return base
     ids = list(dict.fromkeys(listed_runs(catalog) + [r for r in context.get("selection") or () if r in catalog.runs]))
-    facts = [f for f in facts_for(catalog, ids).values() if f.args is not None]
+    facts = [f for f in facts_for(catalog, ids, decoder=True).values() if f.args is not None]
     keys = tuple(differing_keys(f.args for f in facts))
     return {**base, "x_arg": (None, *keys), "y_arg": (None, sweep.NO_AXIS, *keys),
             "cell": (*metric_names(facts), TOPK_OVERLAP), "reference": (None, *ids)}

@@ -203,7 +203,7 @@ def build_heads(data: WeightMapData, options: Options):
     for rid in data.runs:
         found = wm.head_grid(data.layout, data.maps[rid], heads)
         for c, component in enumerate(found.components):
-            values = _head_values(found.counts[c], found.space[c], data.maps[rid], options.value)
+            values = _values(found.counts[c], found.space[c], data.maps[rid], options.value)
             panels.append(drawing.Panel(f"{_panel_title(data, options, rid)}: {component} heads", values, found.layers,
                                         [str(h) for h in range(heads)]))
     options_across = options if options.ncols else replace(options, ncols=3)
@@ -211,7 +211,8 @@ def build_heads(data: WeightMapData, options: Options):
                        _title(data, options, f"by attention head ({heads} heads of {found.head_size})"))
 
 
-def _head_values(counts: np.ndarray, space: np.ndarray, run: wm.RunMap, value: str) -> np.ndarray:
+def _values(counts: np.ndarray, space: np.ndarray, run: wm.RunMap, value: str) -> np.ndarray:
+    """Counts (of heads, rows) as the chosen value: count, share of k, or over-representation."""
     with np.errstate(divide="ignore", invalid="ignore"):
         if value == "count":
             return counts
@@ -248,7 +249,7 @@ def build_rows(data: WeightMapData, options: Options):
             if not names:
                 continue
             _, space = wm.rows_of(data.layout, run.space, layer, component)
-            values = _head_values(counts.astype(float), space.astype(float), run, options.value)
+            values = _values(counts.astype(float), space.astype(float), run, options.value)
             bars.append(drawing.Bars(label_of(data, options, rid), component, np.nan_to_num(values), names))
     if not bars:
         raise ValueError(f"{layer} has no intermediate/output parameters")
@@ -268,26 +269,25 @@ def flow(data: WeightMapData, options: Options):
     layer_nodes = {layer: result.node(layer, 1, "#888888") for layer in layout.layers}
     comp_nodes = {c: result.node(c, 2, "#bbbbbb") for c in layout.components}
 
+    def count(grid: wm.Grid, i: int, j: int | None) -> int:  # a layer's total, or one layer x component cell
+        return int(grid.counts[i].sum() if j is None else grid.counts[i, j])
+
     def add(source, target, rid, grids, i, j, where):
-        k = data.sizes[rid]
-        total = grids[0].counts[i, j] if j is not None else grids[0].counts[i].sum()
+        k, total = data.sizes[rid], count(grids[0], i, j)
         if total <= 0:
             return
         if total < options.score_threshold * k:
             hidden[0] += 1
-            hidden[1] += int(total)
+            hidden[1] += total
             return
-        share = f"{100 * total / k:.1f}% of k"
-        if len(grids) == 1:
-            result.link(source, target, total, translucent(colors[rid]), f"{where}: {total:,} ({share})")
+        if len(grids) == 1:  # coloured by run; grey when signs were asked for but this run has none (a bundle)
+            color = ZERO if options.color_by_sign else translucent(colors[rid])
+            result.link(source, target, total, color, f"{where}: {total:,} ({100 * total / k:.1f}% of k)")
             return
-        for grid_part, color, sign in zip(grids[1:], (POSITIVE, NEGATIVE), ("+", "−"), strict=True):
-            count = grid_part.counts[i, j] if j is not None else grid_part.counts[i].sum()
-            if count:
-                result.link(source, target, count, color, f"{where}, decoder weight {sign}: {count:,} of {total:,}")
-        rest = total - sum((g.counts[i, j] if j is not None else g.counts[i].sum()) for g in grids[1:])
-        if rest:
-            result.link(source, target, rest, ZERO, f"{where}, decoder weight 0: {rest:,}")
+        signed = [count(g, i, j) for g in grids[1:]]
+        for part, color, sign in ((signed[0], POSITIVE, "+"), (signed[1], NEGATIVE, "−"), (total - sum(signed), ZERO, "0")):
+            if part:
+                result.link(source, target, part, color, f"{where}, decoder weight {sign}: {part:,} of {total:,}")
 
     for rid in data.runs:
         run = data.maps[rid]
@@ -299,21 +299,7 @@ def flow(data: WeightMapData, options: Options):
             add(run_nodes[rid], layer_nodes[layer], rid, grids, i, None, f"{name} → {layer}")
             for j, component in enumerate(grids[0].components):
                 add(layer_nodes[layer], comp_nodes[component], rid, grids, i, j, f"{name}: {layer} → {component}")
-    used = set(result.sources) | set(result.targets)
-    return _without_unused(result, used), hidden
-
-
-def _without_unused(result, used: set[int]):
-    """The flow without nodes that no shown link touches (plotly would draw them as stray bars)."""
-    from gradiend_st.figures.weightmap_flow import Flow
-
-    kept = [i for i in range(len(result.nodes)) if i in used]
-    renumber = {old: new for new, old in enumerate(kept)}
-    clean = Flow([result.nodes[i] for i in kept], [result.columns[i] for i in kept],
-                 [result.node_colors[i] for i in kept])
-    for s, t, v, c, h in zip(result.sources, result.targets, result.values, result.colors, result.hovers, strict=True):
-        clean.link(renumber[s], renumber[t], v, c, h)
-    return clean
+    return result.without_unused_nodes(), hidden
 
 
 def build_flow(data: WeightMapData, options: Options):

@@ -98,3 +98,30 @@ def test_values_are_read_window_by_window_in_any_order(catalog, monkeypatch):
     wanted = np.random.default_rng(5).permutation(run.config.input_dim)[:5000]
     whole = run.checkpoint.open_weights().read("decoder.0.linear.weight")[:, 0]
     assert np.array_equal(decoder_weights_at(run.checkpoint, wanted), whole[wanted])
+
+
+def test_signs_read_once_are_served_from_the_cache(catalog, monkeypatch):
+    from gradiend_st.analysis import sign_cache
+
+    first = compute_curves(catalog, ["he_it", "he_she"], "decoder-weight", [100, 0.01]).pairs[0]
+
+    def no_weights(*_args):
+        raise AssertionError("the weights were read again")
+
+    monkeypatch.setattr(sign_cache, "decoder_signs_at", no_weights)
+    again = compute_curves(catalog, ["he_it", "he_she"], "decoder-weight", [100, 0.01]).pairs[0]
+    assert again.same_sign == first.same_sign == [None, 13]
+
+
+def test_the_sign_cache_reads_only_what_it_does_not_hold(catalog, monkeypatch, tmp_path):
+    from gradiend_st.analysis import sign_cache
+
+    monkeypatch.setenv("GRADIEND_ST_CACHE_DIR", str(tmp_path))
+    checkpoint = catalog.get("she_they").checkpoint
+    read = []
+    original = sign_cache.decoder_signs_at
+    monkeypatch.setattr(sign_cache, "decoder_signs_at", lambda cp, idx: read.append(len(idx)) or original(cp, idx))
+    first, second = np.arange(100, 200), np.arange(150, 260)[::-1]
+    assert np.array_equal(sign_cache.cached_signs(checkpoint, first), original(checkpoint, first))
+    assert np.array_equal(sign_cache.cached_signs(checkpoint, second), original(checkpoint, second))
+    assert read == [100, 60], "the second call read only the 60 indices the first did not"

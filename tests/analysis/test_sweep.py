@@ -65,7 +65,7 @@ def test_argument_axes_are_categories_and_metric_axes_number_lines_with_an_na_ti
     corr = sweep.metric_axis("best_correlation", CORR, runs)
     assert not corr.categorical and corr.missing == 1
     assert corr.ticktext[0] == "n/a" and corr.positions["e"] == corr.tickvals[0] < min(CORR.values())
-    assert corr.range[0] == corr.tickvals[0] and corr.range[1] >= 0.9
+    assert corr.range == (corr.tickvals[0], corr.tickvals[-1]) and corr.tickvals[-2:] == [0.8, 0.9]
     converged = sweep.metric_axis("converged", {"a": 1.0, "b": 0.0}, ["a", "b", "c"])
     assert converged.ticktext == ["?", "no", "yes"] and converged.positions == {"a": 1.0, "b": 0.0, "c": -1.0}
 
@@ -77,9 +77,10 @@ def test_many_numeric_values_get_a_number_line():
 
 
 def test_nice_ticks():
-    assert sweep.nice_ticks(0.508, 1.0) == [0.6, 0.8, 1.0]
-    assert sweep.nice_ticks(0, 143.8) == [0, 50, 100]  # within the values: the axis range shows the rest
-    assert sweep.nice_ticks(1845, 36896) == [10000, 20000, 30000]
+    assert sweep.nice_ticks(0.508, 0.99999) == [0.4, 0.6, 0.8, 1.0]
+    assert sweep.nice_ticks(0, 143.8) == [0, 50, 100, 150]
+    assert sweep.nice_ticks(1845, 36896) == [0, 10000, 20000, 30000, 40000]
+    assert sweep.nice_ticks(0.25, 0.75) == [0.2, 0.4, 0.6, 0.8]
     assert sweep.tick_text(0.6, [0.6, 0.8]) == "0.6" and sweep.tick_text(10000, [0, 10000]) == "10,000"
 
 

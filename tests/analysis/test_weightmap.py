@@ -95,7 +95,7 @@ def test_param_layouts_that_cannot_place_indices(catalog):
 def test_over_representation_is_share_of_k_over_share_of_the_input_space():
     # layer.0 holds 20 of 100 scalars (20 %) and 4 of the top 10 (40 %): 2.0, as in the issue
     layout = _layout(("m.layer.0.output.dense.weight", (4, 5)), ("m.layer.1.output.dense.weight", (8, 10)))
-    run = wm.map_run(layout, np.array([0, 7, 13, 19, 20, 30, 41, 55, 77, 99]), layout.row_numels(), CONFIG)
+    run = wm.map_run(layout, np.array([0, 7, 13, 19, 20, 30, 41, 55, 77, 99]), layout.row_numels, CONFIG)
     layers = wm.group(layout, run, "layer")
     assert layers.names == ["layer.0", "layer.1"] and layers.counts.tolist() == [4, 6]
     assert layers.overrepresentation.tolist() == pytest.approx([2.0, 0.75])
@@ -119,7 +119,7 @@ def test_heads_split_query_key_value_rows():
     layout = _layout(("m.layer.0.attention.self.query.weight", (8, 2)), ("m.layer.0.attention.self.query.bias", (8,)),
                      ("m.layer.0.attention.self.key.weight", (8, 2)), ("m.layer.0.output.dense.weight", (2, 8)))
     # query.weight rows 0..7 (2 columns each: indices 0..15), bias 16..23, key 24..39, output 40..55
-    run = wm.map_run(layout, np.array([0, 3, 9, 15, 16, 23, 30, 45]), layout.row_numels(), CONFIG)
+    run = wm.map_run(layout, np.array([0, 3, 9, 15, 16, 23, 30, 45]), layout.row_numels, CONFIG)
     heads = wm.head_grid(layout, run, num_heads=2)  # head size 4 rows
     assert heads.head_size == 4 and heads.layers == ["layer.0"]
     assert heads.counts[0, 0].tolist() == [2 + 1, 2 + 1]  # query: rows 0, 1 | 4, 7; bias rows 0 | 7
@@ -133,7 +133,7 @@ def test_heads_split_query_key_value_rows():
 
 def test_feed_forward_rows_add_weight_and_bias_rows():
     layout = _layout(("m.layer.0.intermediate.dense.weight", (3, 2)), ("m.layer.0.intermediate.dense.bias", (3,)))
-    run = wm.map_run(layout, np.array([0, 1, 5, 6, 8]), layout.row_numels(), CONFIG)
+    run = wm.map_run(layout, np.array([0, 1, 5, 6, 8]), layout.row_numels, CONFIG)
     names, rows = wm.rows_of(layout, run.counts, "layer.0", "intermediate")
     assert len(names) == 2 and rows.tolist() == [3, 0, 2]
 
@@ -177,3 +177,18 @@ def test_decoder_signs_read_the_decoder_rows(catalog, monkeypatch):
     maps = map_selection(catalog, ["he_she"], "decoder-weight", 200, signs=True)
     mapped = maps.maps["he_she"]
     assert mapped.positive.sum() + mapped.negative.sum() == 200 and mapped.positive.sum() > 0
+
+
+def test_few_and_many_indices_are_counted_alike():
+    """Few indices take a binary search per index, many a sort cut at the row starts: the same counts."""
+    layout = _layout(("m.layer.0.intermediate.dense.weight", (5000, 3)), ("m.layer.0.intermediate.dense.bias", (5000,)))
+    rng = np.random.default_rng(3)
+    for size in (5, 50, 5000):
+        indices = rng.choice(layout.total, size, replace=False)
+        few_or_many = wm.row_counts(layout, indices, CONFIG)
+        by_weights = wm.row_counts(layout, indices, CONFIG, weights=np.ones(size))  # always the sorting path
+        expected = np.bincount(wm.locate(layout, indices, CONFIG).row + layout.row_offsets[
+            wm.locate(layout, indices, CONFIG).entry], minlength=int(layout.row_offsets[-1]))
+        assert few_or_many.tolist() == by_weights.tolist() == expected.tolist()
+    with pytest.raises(RunReadError, match="top-k index 20,000 lies beyond"):
+        wm.row_counts(layout, np.array([3, 20_000]), CONFIG)

@@ -30,8 +30,8 @@ def test_curves_page_shows_seed_band_seed_report_and_redraws(page, server, artif
     report = page.get_by_text("Seed report: he_she_seeds")
     expect(report).to_be_visible(timeout=30_000)
     expect(page.get_by_text(re.compile(r"3 of 3 seeds converged \(need 1\); best seed 1"))).to_be_visible()
-    expect(page.get_by_text("Pairwise seed overlaps in the studio (decoder-weight)")).to_be_visible()
-    expect(page.locator('[data-testid="stDataFrame"]')).to_have_count(2)
+    expect(page.get_by_text("Pairwise seed overlaps in the studio (decoder-weight, largest k)")).to_be_visible()
+    expect(page.locator('[data-testid="stDataFrame"]')).to_have_count(2)  # the seeds, the studio's pairs
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
     page.screenshot(path=str(artifacts / "curves_page.png"), full_page=True)
 

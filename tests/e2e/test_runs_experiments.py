@@ -128,8 +128,6 @@ def test_a_lasso_in_the_scatter_lists_the_selected_rows(page, server, artifacts)
     for x, y in corners[1:]:
         page.mouse.move(area["x"] + x, area["y"] + y, steps=6)
     page.mouse.up()
-    page.screenshot(path="/tmp/sw/test_lasso_debug.png")
-    print("DRAGMODE", page.evaluate("() => document.querySelector('.js-plotly-plot')._fullLayout.dragmode"), left, right, area)
     summary = page.locator('[data-testid="stMarkdownContainer"] p', has_text=re.compile(r"selected rows? of"))
     expect(summary).to_have_text(f"{expected} selected rows of {len(points)}", timeout=TIMEOUT)
     idle(page)

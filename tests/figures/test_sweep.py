@@ -103,7 +103,7 @@ def test_parallel_draws_every_run_and_highlights_the_selection(parallel, catalog
     dims = {d.label: d for d in trace.dimensions}
     index = lines.runs.index("he_she_preprune")
     assert dims["input_dim"].values[index] == 1845
-    assert dims["pre_prune_config"].ticktext[int(dims["pre_prune_config"].values[index])] == "n_samples=16…"
+    assert dims["pre_prune_config"].ticktext[int(dims["pre_prune_config"].values[index])] == "n_samples…"
     assert dims["input_dim"].tickvals is None, "a number line: its brush must not snap to ticks"
 
 
@@ -150,7 +150,33 @@ def test_unknown_metric_axis_is_an_error_naming_it(parallel):
         VIEW.build(data, replace(options, axes_metrics=["best_corr"]))
 
 
-def test_nothing_selected_and_unreadable_runs(catalog, tmp_path):
+def test_parallel_without_any_axis_says_so(catalog):
+    options = sweep.Options(mode="parallel", axes_metrics=[])
+    data = sweep.load(catalog, ["he_she", "she_they"], options)
+    data.keys = []  # runs that differ in nothing
+    assert "no argument differs" in texts(VIEW.build(data, options))[0]
+
+
+def test_nothing_selected(catalog):
     empty = sweep.load(catalog, [], sweep.Options())
     assert "select runs" in texts(VIEW.build(empty, sweep.Options()))[0]
     assert len(sweep.load(catalog, [], sweep.Options(mode="parallel")).runs) == 11, "parallel: every run, none lit"
+
+
+def test_an_unreadable_run_is_left_out_by_name_and_the_others_drawn(tmp_path):
+    import shutil
+
+    from gradiend_st.io.discover import discover
+    from tests.conftest import RUNS
+
+    for run in ("he_she", "he_she_preprune", "she_they_postprune"):
+        shutil.copytree(RUNS / run, tmp_path / run)
+    broken = tmp_path / "she_they_postprune" / "model" / "training.json"
+    broken.chmod(0o644)
+    broken.write_text("[1, 2]")
+    catalog = discover(tmp_path)
+    data = sweep.load(catalog, catalog.ids("run"), sweep.Options())
+    assert data.left_out == {"she_they_postprune": "she_they_postprune/model/training.json: expected a JSON object "
+                                                   "at the top level, found list"}
+    assert data.runs == ["he_she", "he_she_preprune"] and data.keys == ["pre_prune_config"]
+    assert "best correlation, mean per cell, by pre_prune_config" in texts(VIEW.build(data, sweep.Options()))
