@@ -85,7 +85,7 @@ def arguments(view, options) -> Call:
     found = Call({})
     for f in fields(options):
         value = getattr(options, f.name)
-        if f.name in call.studio_only:
+        if f.name in call.studio_only or value in call.studio_values.get(f.name, ()):
             if value not in (None, {}, []) and value != getattr(studio_defaults, f.name):
                 found.studio_only[f.name] = value
             continue

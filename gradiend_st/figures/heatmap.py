@@ -73,7 +73,8 @@ def _draw(parts: _Parts, options, layout: _Layout) -> Figure:
         fig = new_figure(layout.figsize, layout=None)
         ax = fig.add_axes(layout.matrix_rect)
         norm = _norm(matrix, options, parts.limits)
-        cmap = colormaps[options.cmap].with_extremes(bad=colormaps[options.cmap](0.0))
+        undefined = "0.92" if options.value == "same_sign" else colormaps[options.cmap](0.0)  # never the colour of 0
+        cmap = colormaps[options.cmap].with_extremes(bad=undefined)
         mesh = ax.pcolormesh(matrix, cmap=cmap, norm=norm)
         _draw_cell_borders(ax, n)
         _style_axes(ax, parts.columns, layout)
@@ -185,7 +186,7 @@ def _norm(matrix: np.ndarray, options, limits: tuple[float | None, float | None]
         raise ValueError(f"unknown scale '{options.scale}': choose one of {', '.join(SCALES)}")
     if options.percentages:
         top = 100.0
-    elif options.value == "intersection_frac":
+    elif options.value in ("intersection_frac", "same_sign"):
         top = 1.0
     else:
         top = float(np.nanmax(matrix)) if matrix.size else 1.0
@@ -290,7 +291,8 @@ def cell_format(options) -> str:
     """annot_fmt, else the deprecated fmt, else .2f for fractions and .0f for counts and percentages."""
     if options.annot_fmt or options.fmt:
         return options.annot_fmt or options.fmt
-    return ".2f" if options.value == "intersection_frac" and not options.percentages else ".0f"
+    fraction = options.value in ("intersection_frac", "same_sign")
+    return ".2f" if fraction and not options.percentages else ".0f"
 
 
 def spread_text(cells, i: int, j: int, fmt: str) -> str:
@@ -308,7 +310,7 @@ def _draw_annotations(ax, cells, mesh, options, layout: _Layout) -> bool:
     rgba = mesh.cmap(mesh.norm(matrix))
     rows, cols = np.indices(matrix.shape)
     centres = np.column_stack([cols.ravel() + 0.5, rows.ravel() + 0.5])
-    texts = [format(value, fmt) for value in matrix.ravel()]
+    texts = ["\u2013" if np.isnan(value) else format(value, fmt) for value in matrix.ravel()]  # –: undefined
     colors = [_text_color(c) for c in rgba.reshape(-1, 4)]
     stacked = options.dispersion_display == "stacked" and cells.grouped and options.dispersion != "none"
     spreads = [spread_text(cells, i, j, fmt) if cells.pairs[i, j] > 1 else ""
@@ -416,6 +418,8 @@ def _group_name_room(groups, options, layout: _Layout) -> float:
 
 
 def _value_caption(options) -> str:
+    if options.value == "same_sign":
+        return f"{'%' if options.percentages else 'share'} of shared weights moving alike (–: undefined)"
     if options.percentages:
         return "% of the smaller top-k set shared"
     if options.value == "intersection_frac":

@@ -35,6 +35,7 @@ class GradiendCall:
     # gradiend's default of each option whose studio default differs (else the studio's default is gradiend's):
     # "copy as code" writes out every option whose value differs from gradiend's default
     defaults: dict = field(default_factory=dict)
+    studio_values: dict = field(default_factory=dict)  # option -> values only the studio has (named, not passed)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from gradiend_st.analysis import seed_groups
 from gradiend_st.analysis.ordering import Groups, ordered_groups, reorder
 from gradiend_st.analysis.overlap import VALUES
 from gradiend_st.analysis.seed_groups import Cells
+from gradiend_st.analysis.sign_agreement import sign_agreement_matrix
 from gradiend_st.analysis.topk import topk_text
 from gradiend_st.figures import heatmap as drawing
 from gradiend_st.figures.style import message_figure, run_label
@@ -82,6 +83,10 @@ class HeatmapData(TopKData):
     member_ids: list[str] | None = None
     member_counts: np.ndarray | None = None
     member_sizes: list[int] | None = None
+    same_sign: np.ndarray | None = None  # value "same_sign": share of each pair's shared weights moving alike (NaN: undefined)
+
+
+SAME_SIGN = "same_sign"  # a studio value: sign agreement of the shared top-k decoder weights (analysis.sign_agreement)
 
 
 def load(catalog: Catalog, run_ids: list[str], options: Options,
@@ -92,6 +97,11 @@ def load(catalog: Catalog, run_ids: list[str], options: Options,
     comparison = found.comparison
     first = [comparison.runs.index(found.groups[rid][0]) for rid in fields["runs"]]
     counts = comparison.counts[np.ix_(first, first)]
+    if options.value == SAME_SIGN:  # each run's first checkpoint, as the counts
+        shares, unreadable = sign_agreement_matrix(catalog, comparison)
+        fields["warnings"] = [*fields.get("warnings", []), *(f"sign agreement: {rid}: {why}" for rid, why in
+                                                             unreadable.items())]
+        return HeatmapData(**fields, counts=counts, same_sign=shares[np.ix_(first, first)])
     if not any(len(members) > 1 for members in found.groups.values()):
         return HeatmapData(**fields, counts=counts)
     return HeatmapData(**fields, counts=counts, member_ids=list(comparison.runs), member_counts=comparison.counts,
@@ -103,6 +113,12 @@ def cells(data: HeatmapData, options: Options, value: str | None = None, percent
     `percentages` ask (default: the options')."""
     value = options.value if value is None else value
     percentages = options.percentages if percentages is None else percentages
+    if value == SAME_SIGN:
+        if data.same_sign is None:
+            raise ValueError("the sign agreement was not loaded (value same_sign)")
+        shares = data.same_sign * (100.0 if percentages else 1.0)
+        ones = np.ones(shares.shape, dtype=int)
+        return Cells(shares, ones, shares, shares, None)
     if value not in VALUES:
         raise ValueError(f"unknown value '{value}': choose one of {', '.join(VALUES)}")
     seed_groups.check(options.seed_aggregate, options.dispersion, options.seed_pairing_mode, options.dispersion_display)
@@ -222,7 +238,7 @@ def title_text(data: HeatmapData, options: Options) -> str | None:
 
 
 def _choices(_context: dict) -> dict[str, tuple]:
-    return {"value": VALUES, "order": ("input", "name"), "annot": ("auto", True, False), "scale": drawing.SCALES,
+    return {"value": (*VALUES, SAME_SIGN), "order": ("input", "name"), "annot": ("auto", True, False), "scale": drawing.SCALES,
             "row_metric": (None, "correlation"), "seed_aggregate": seed_groups.AGGREGATES,
             "dispersion": seed_groups.DISPERSIONS, "seed_pairing_mode": seed_groups.PAIRINGS,
             "dispersion_display": seed_groups.DISPERSION_DISPLAYS}
@@ -284,10 +300,10 @@ VIEW = View(
     runs="selection",
     min_runs=1,
     needs=("weights",),
-    load_options=("part", "topk", "seed_groups"),
+    load_options=("part", "topk", "seed_groups", "value"),
     choices=_choices,
     help=HELP,
     gradiend=GradiendCall("plot_topk_overlap_heatmap", "models", always=("topk", "part"),
-                          studio_only=frozenset({"seed_groups"}),
+                          studio_only=frozenset({"seed_groups"}), studio_values={"value": (SAME_SIGN,)},
                           defaults={"percentages": True, "title": False}),
 )

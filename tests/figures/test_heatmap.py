@@ -276,3 +276,24 @@ def test_view_record():
     assert view.gradiend.always == ("topk", "part")
     assert view.gradiend.studio_only == {"seed_groups"}  # every other option is a gradiend parameter
     assert view.gradiend.defaults["percentages"] is True  # gradiend's default, where the studio's differs
+
+
+def test_sign_agreement_as_heatmap_value(runs_root):
+    """he_it and he_she share class he: 13 of their 16 shared top-1 % decoder weights move alike (expected_curves);
+    pairs without a shared class are undefined, drawn as "–" in a grey that is not the colour of 0."""
+    from gradiend_st.code import script
+    from gradiend_st.io.discover import discover
+    from gradiend_st.pipeline import prepared
+    from gradiend_st.presets import Preset
+    from gradiend_st.views import heatmap as view_module
+
+    catalog = discover(runs_root)
+    preset = Preset(selection=["he_she", "he_it", "1SG_1PL"], views={"heatmap": {"value": "same_sign", "topk": 0.01}})
+    _, view, data, options, _ = prepared(catalog, "heatmap", preset=preset)
+    shares = view_module.display_matrix(data, options)
+    assert shares[0, 1] == shares[1, 0] == 13 / 16
+    assert np.isnan(shares[0, 2]) and np.isnan(shares[1, 2]), "no shared class: undefined, never 0"
+    fig = view.build(data, options)
+    texts = [t for s in fig.findobj(StampedText) for t in s.texts]
+    assert "0.81" in texts and "\u2013" in texts and "0.00" not in texts
+    assert "value='same_sign'" not in script(view, options, data, catalog, root="ROOT")
