@@ -269,7 +269,7 @@ def test_nothing_readable_draws_a_message_naming_the_problem(broken_catalog):
 def test_view_record():
     view = heatmap.VIEW
     assert (view.name, view.runs, view.min_runs, view.needs, view.load_options) == \
-        ("heatmap", "selection", 1, ("weights",), ("part", "topk", "seed_groups"))
+        ("heatmap", "selection", 1, ("weights",), ("part", "topk", "seed_groups", "value"))
     assert view.load is heatmap.load and view.build is heatmap.build and view.table is heatmap.table
     assert view.choices({})["scale"] == ("linear", "log", "sqrt", "power")
     assert view.gradiend.function == "plot_topk_overlap_heatmap"
