@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from gradiend_st.figures import profiles
 from gradiend_st.io.discover import discover
 from gradiend_st.mapping import default_mapping
 from gradiend_st.pipeline import render
@@ -39,6 +40,9 @@ FIGURES = {
     "crossencoding_suite_overlap.png": ("crossencoding", {"overlap": True, "topk": 0.01},
                                         SUITE + ["he_she", "she_they", "he_it", "3SG_3PL"]),
 }
+# The same figure at two venue profiles (README, "Paper-ready figures"): file name -> (view, options, runs, profile)
+PROFILE_FIGURES = {f"profile_heatmap_{name}.png": ("heatmap", {"topk": 100}, PAIRS, name)
+                   for name in ("acl-column", "neurips")}
 
 
 def main() -> None:
@@ -50,11 +54,12 @@ def main() -> None:
     groups = {rid: "pronoun pairs" for rid in PAIRS} | {rid: "special cases" for rid in SPECIAL}
     for row in mapping.runs:
         row.group = groups.get(row.run, "")
-    for name, (view, options, runs) in FIGURES.items():
+    drawn = {name: (*figure, None) for name, figure in FIGURES.items()} | PROFILE_FIGURES
+    for name, (view, options, runs, profile) in drawn.items():
         grouped = view == "heatmap" and "groups" in name
         preset = Preset(mapping=mapping if grouped else _without_groups(mapping), views={view: options},
                         selection=runs if isinstance(runs, list) else None, run=runs if isinstance(runs, str) else None)
-        data, _ = render(catalog, view, preset=preset, fmt="png", dpi=150)
+        data, _ = render(catalog, view, preset=preset, fmt="png", dpi=150, profile=profiles.get(profile))
         (HERE / "figures" / name).write_bytes(data)
         print(f"docs/figures/{name}")
 

@@ -157,11 +157,12 @@ def merge(mapping: Mapping, catalog, run_ids: list[str] | None = None, extra_lab
     """
     ids = run_ids if run_ids is not None else list(catalog.runs)
     colors = palette(mapping.palette).colors
+    spread = not palette(mapping.palette).dashes  # greyscale cycles its greys: dashes tell the entries apart
     runs = list(mapping.runs)
     known_runs = {r.run for r in runs}
     for rid in ids:
         if rid not in known_runs:
-            runs.append(RunLabel(rid, color=next_color([r.color for r in runs if r.color], colors)))
+            runs.append(RunLabel(rid, color=next_color([r.color for r in runs if r.color], colors, overflow=spread)))
             known_runs.add(rid)
     labels: list[str] = []
     for rid in ids:
@@ -174,19 +175,19 @@ def merge(mapping: Mapping, catalog, run_ids: list[str] | None = None, extra_lab
         if label and label not in known:
             used = [c.color for c in classes if c.color]
             grey = next((g for g in NEUTRAL_GREYS if g not in used), None) if is_neutral(label) else None
-            classes.append(ClassLabel(label, color=grey or next_color(used, colors)))
+            classes.append(ClassLabel(label, color=grey or next_color(used, colors, overflow=spread)))
             known.add(label)
     return Mapping(runs=runs, classes=classes, palette=mapping.palette)
 
 
 def recolor(mapping: Mapping, name: str) -> Mapping:
     """Every row coloured anew from palette `name`, in table order (classes and runs each from its first colour)."""
-    colors = palette(name).colors
+    colors, spread = palette(name).colors, not palette(name).dashes
     runs, classes = [], []
     for row in mapping.runs:
-        runs.append(replace(row, color=next_color([r.color for r in runs], colors)))
+        runs.append(replace(row, color=next_color([r.color for r in runs], colors, overflow=spread)))
     for row in mapping.classes:
-        classes.append(replace(row, color=next_color([c.color for c in classes], colors)))
+        classes.append(replace(row, color=next_color([c.color for c in classes], colors, overflow=spread)))
     return Mapping(runs=runs, classes=classes, palette=palette(name).name)
 
 

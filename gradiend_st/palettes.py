@@ -63,7 +63,9 @@ def is_neutral(label: str) -> bool:
     return label.strip().lower().startswith("neutral")
 
 
-def next_color(used: list[str], colors: tuple[str, ...] = DEFAULT) -> str:
-    """The first colour of the palette, then of OVERFLOW, not in `used`; when all are taken, cycle the palette."""
+def next_color(used: list[str], colors: tuple[str, ...] = DEFAULT, *, overflow: bool = True) -> str:
+    """The first colour of the palette, then of OVERFLOW, not in `used`; when all are taken, cycle the palette.
+    Without `overflow` (greyscale: dash patterns tell the entries apart) the palette cycles at once."""
     taken = {c.lower() for c in used}
-    return next((c for c in (*colors, *OVERFLOW) if c.lower() not in taken), colors[len(used) % len(colors)])
+    candidates = (*colors, *OVERFLOW) if overflow else colors
+    return next((c for c in candidates if c.lower() not in taken), colors[len(used) % len(colors)])

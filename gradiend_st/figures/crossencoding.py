@@ -13,7 +13,7 @@ from matplotlib.patches import Rectangle
 
 from gradiend_st.figures.frozen import freeze_layout
 from gradiend_st.figures.heatmap import _text_color
-from gradiend_st.figures.style import new_figure, studio_style
+from gradiend_st.figures.style import font_size, new_figure, studio_style
 
 CELL_IN = 0.62
 NO_VALUE = "0.93"  # cells without rows
@@ -51,7 +51,7 @@ def draw(matrix: Matrix, overlap: Overlap | None, options, title: str | None) ->
         if overlap is not None:
             _draw_overlap(fig, axes[1], overlap, len(matrix.rows), options)
         if title:
-            fig.suptitle(title, fontsize=options.title_fontsize or 12)
+            fig.suptitle(title, fontsize=options.title_fontsize or font_size("title"))
     return freeze_layout(fig)
 
 
@@ -110,7 +110,7 @@ def _draw_overlap(fig, ax, overlap: Overlap, n: int, options) -> None:
     ax.set_xlabel("run (row number)")
     for spine in ax.spines.values():
         spine.set_visible(False)
-    ax.set_title(overlap.title, fontsize=10)
+    ax.set_title(overlap.title, fontsize=font_size("title"))
     if _annotate(options, counts.size):
         _annotate_cells(ax, counts, mesh, ".0f", options)
     bar = fig.colorbar(mesh, ax=ax, shrink=0.8, pad=0.02)
@@ -127,7 +127,7 @@ def _annotate(options, cells: int) -> bool:
 
 
 def _annotate_cells(ax, values: np.ndarray, mesh, fmt: str, options) -> None:
-    size = options.annot_fontsize or 8.5
+    size = options.annot_fontsize or font_size("annotation")
     for (i, j), value in np.ndenumerate(values):
         if not np.isfinite(value):
             ax.text(j + 0.5, i + 0.5, "–", ha="center", va="center", fontsize=size, color="0.55")

@@ -14,7 +14,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 from gradiend_st.analysis.curve_series import Plan, Series
 from gradiend_st.figures import profiles
 from gradiend_st.figures.frozen import freeze_layout
-from gradiend_st.figures.style import new_figure, place_legend, place_title, studio_style
+from gradiend_st.figures.style import font_size, new_figure, place_legend, place_title, studio_style
 
 Y_LABELS = {"intersection": "shared top-k weights", "intersection_frac": "shared, fraction of the smaller k",
             "times_chance": "shared ÷ chance"}
@@ -60,7 +60,7 @@ def draw(plan: Plan, x: np.ndarray, options, *, title: str | None, xlabel: str, 
         if title:
             if narrow and " (" in title:
                 title = title.replace(" (", "\n(", 1)  # a column is too narrow for the title on one line
-            place_title(fig, title, options.title_fontsize or 12, legend)
+            place_title(fig, title, options.title_fontsize, legend)
     return freeze_layout(fig) if profiles.active() else fig  # a venue fit measures the figure as drawn
 
 
@@ -167,8 +167,8 @@ def _draw_signs(ax, x, plan: Plan, xlabel: str, percent_axis: bool, options, ban
                 linestyle=":" if series.kind == "seed pairs" else "-", gid="sign-line")
         drawn += 1
     ax.axhline(0.5, color="0.35", linestyle=":", linewidth=1.0)
-    ax.text(0.02, 0.51, "random signs", transform=ax.get_yaxis_transform(), va="bottom", ha="left", fontsize=7.5,
-            color="0.35")
+    ax.text(0.02, 0.51, "random signs", transform=ax.get_yaxis_transform(), va="bottom", ha="left",
+            fontsize=font_size("annotation"), color="0.35")
     ax.set_ylim(-0.02, 1.02)
     ax.yaxis.set_major_locator(FixedLocator([0.0, 0.25, 0.5, 0.75, 1.0]))
     ax.set_ylabel("share moved the same way", fontsize=options.label_fontsize)
@@ -181,7 +181,8 @@ def _draw_signs(ax, x, plan: Plan, xlabel: str, percent_axis: bool, options, ban
     if not drawn:
         notes.insert(0, "nothing to compare")
     if notes:
-        ax.text(0.02, 0.03, "\n".join(notes), transform=ax.transAxes, fontsize=7.5, color="0.3", va="bottom",
+        ax.text(0.02, 0.03, "\n".join(notes), transform=ax.transAxes, fontsize=font_size("annotation"), color="0.3",
+                va="bottom",
                 gid="sign-note")
 
 

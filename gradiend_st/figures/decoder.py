@@ -91,7 +91,7 @@ def draw_shifts(data: Shifts, look: Look, *, selected_text: str, threshold_text:
                 ax.scatter(*data.star, marker="*", s=300, color=STAR_COLOR, edgecolors="white", linewidths=0.6,
                            zorder=5)
             ax.set(ylabel="P(class)", ylim=(-0.05, 1.05))
-            ax.set_title(wrap_text(title, font_size("title"), 0.9 * fig.get_figwidth()), y=1.0)
+            ax.set_title(title, y=1.0)  # a venue export wraps it to the panel (profiles.fit)
         if data.star is not None:
             handles.append(Line2D([], [], color=STAR_COLOR, marker="*", markersize=13, linestyle="none",
                                   markeredgecolor="white", label=selected_text))
@@ -295,7 +295,7 @@ def draw_runs(points: list[RunPoint], look: Look, *, run_names: dict[str, str], 
         _label_points(ax, points, look, run_colors)
         place_legend(fig, ax, handles, [h.get_label() for h in handles], loc=None)
         if look.title:
-            ax.set_title(wrap_text(look.title, font_size("title"), 0.9 * fig.get_figwidth()))
+            ax.set_title(look.title)
     return fig
 
 

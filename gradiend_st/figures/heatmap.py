@@ -241,8 +241,12 @@ def _draw_row_metric(ax, values: list[float | None], options, layout: _Layout):
     strip.set_axis_off()
     column = np.array([[np.nan if v is None else float(v)] for v in values])
     known = column[np.isfinite(column)]
-    low = options.row_metric_vmin if options.row_metric_vmin is not None else (known.min() if known.size else 0.0)
-    high = options.row_metric_vmax if options.row_metric_vmax is not None else (known.max() if known.size else 1.0)
+    if options.row_metric == "correlation":  # a fixed scale: near-equal correlations must not span the colour map
+        auto_low, auto_high = min(0.0, float(known.min())) if known.size else 0.0, 1.0
+    else:
+        auto_low, auto_high = (float(known.min()), float(known.max())) if known.size else (0.0, 1.0)
+    low = options.row_metric_vmin if options.row_metric_vmin is not None else auto_low
+    high = options.row_metric_vmax if options.row_metric_vmax is not None else auto_high
     cmap = colormaps[options.row_metric_cmap].with_extremes(bad="0.92")
     mesh = strip.pcolormesh(np.ma.masked_invalid(column), cmap=cmap,
                             norm=mcolors.Normalize(vmin=float(low), vmax=float(high) if high != low else low + 1e-9))

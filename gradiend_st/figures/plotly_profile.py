@@ -24,6 +24,7 @@ SCREEN_PX_PER_IN = 100  # plotly's on-screen pixels per inch of a figure, as the
 DEFAULT_SIZE_PX = (700, 500)  # plotly's size when the layout names none
 PLOTLY_TEXT_PX = 12  # plotly's default text size, which marker sizes were chosen beside
 PT_PER_CSS_PX = 0.75
+CARTESIAN = ("scatter", "bar", "heatmap", "box", "violin", "histogram")  # traces drawn on x/y axes
 
 
 def image(fig: go.Figure, fmt: str, dpi: int, profile: Profile) -> bytes:
@@ -51,9 +52,15 @@ def profiled(fig: go.Figure, profile: Profile) -> tuple[go.Figure, float, float]
         margin={"l": 4, "r": 4, "t": 4, "b": 4, "autoexpand": True},
         legend={"font": {"size": sizes["legend"]}, "title": {"font": {"size": sizes["legend"]}}})
     if fig.layout.title.text:
-        fitted.update_layout(title={"text": _wrapped(fig.layout.title.text, sizes["title"], width * 0.96, profile),
-                                    "font": {"size": sizes["title"]}, "automargin": True, "yref": "container",
-                                    "y": 1, "yanchor": "top", "pad": {"t": 4}})
+        title = _wrapped(fig.layout.title.text, sizes["title"], width * 0.96, profile)
+        fitted.update_layout(title={"text": title, "font": {"size": sizes["title"]}, "automargin": True,
+                                    "yref": "paper"})
+        if not any(trace.type in CARTESIAN for trace in fig.data):  # no axes for the title to push the plot below
+            line = sizes["title"] * 1.25
+            block = (title.count("<br>") + 1) * line + 6
+            # anchored a line lower than its top: plotly lifts a title of several lines by about one
+            fitted.update_layout(margin={"t": block}, title={"automargin": False, "yref": "container",
+                                                             "yanchor": "top", "y": 1 - (line + 2) / height})
     if profile.width_in < NARROW_IN:  # a paper column: the legend below the plot, its entries side by side
         below = _legend_height(fitted, width, profile)
         fitted.update_layout(legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 0, "yanchor": "bottom",

@@ -3,8 +3,9 @@
 tueplots provides the widths and font sizes of the venues it knows (NeurIPS, ICLR, ICML); ACL is added from its
 style file (acl.sty: two 7.7 cm columns, 16 cm text width, Times 11 pt). A profile is active while a file is
 exported (`use(profile)`): `style.studio_style` then applies its rc values, `style.font_size(role)` gives its sizes,
-and `export` saves at exactly its width (no tight crop) with fonts embedded as TrueType. Serif profiles use STIX,
-a Times-like font that ships with matplotlib, so no TeX and no system fonts are needed.
+and `export` saves at exactly its width (no tight crop across) with fonts embedded as TrueType; plotly and Altair
+figures follow it too (`plotly_profile`, `convergence_interactive`). Serif profiles use STIX, a Times-like font
+that ships with matplotlib, so no TeX and no system fonts are needed.
 """
 
 from __future__ import annotations
@@ -162,25 +163,22 @@ class Fitted:
 
 
 def fit(fig, profile: Profile) -> Fitted:
-    """Make a built matplotlib figure the profile's: its width (height by aspect), one font family, the role sizes,
-    and every text inside the figure (too long: the profile's next smaller size, then smaller down to
-    SMALLEST_FONT, then wrapped). Titles and axis labels longer than their axes wrap; a figure whose panels its
-    text leaves too little height at this width (a wide figure in a paper column) grows taller.
+    """Make a built matplotlib figure the profile's: its width (height by aspect), one font family, and every text
+    inside the figure. The sizes are the view's own, chosen while the profile was active (`style.font_size`, the
+    profile's rc values; a size the user set is kept). Titles and axis labels longer than their panel wrap; a
+    figure whose text leaves its panels too little height at this width (a wide figure in a paper column) grows
+    taller; a text that still spills takes the profile's next smaller size, then smaller down to SMALLEST_FONT,
+    then wraps.
 
-    Texts at one of the profile's sizes (or shrunk below them) keep theirs: the view chose their role
-    (`style.font_size`) or made them fit.
     A figure that lays itself out (no layout engine: the heatmap, Venn shapes, UpSet) was built at the profile's
-    size and fonts already (`pipeline.sized`, `style.font_size`): resizing or re-sizing its text would undo its
-    layout, so only the last step applies to it.
+    size already (`pipeline.sized`): resizing it would undo its layout, so only the last step applies to it.
     """
     from matplotlib.text import Text
 
     if fig.get_layout_engine() is not None:
         fig.set_size_inches(profile.width_in, profile.height_for(tuple(fig.get_size_inches())), forward=False)
-        family, own = profile.rc()["font.family"], set(profile.sizes.values())
-        for text, role in text_roles(fig).items():
-            if text.get_fontsize() not in own and not SMALLEST_FONT <= text.get_fontsize() < min(own):
-                text.set_fontsize(profile.sizes[role])  # a size of the view's own: the role's (chosen sizes stay)
+        family = profile.rc()["font.family"]
+        for text in fig.findobj(Text):
             text.set_family(family)
         lay_out(fig)
         wrap_to_axes(fig)
@@ -264,36 +262,3 @@ def smaller_sizes(size: float, profile: Profile | None) -> list[float]:
 def _spills(text, renderer, bounds) -> bool:
     box = text.get_window_extent(renderer)
     return box.x0 < bounds.x0 - 0.5 or box.x1 > bounds.x1 + 0.5 or box.y0 < bounds.y0 - 0.5 or box.y1 > bounds.y1 + 0.5
-
-
-def text_roles(fig) -> dict:
-    """Every Text of the figure -> its role (title, label, tick, legend, annotation)."""
-    from matplotlib.text import Text
-
-    roles = {}
-    for ax in fig.get_axes():
-        for title in (ax.title, ax._left_title, ax._right_title):
-            roles[title] = "title"
-        roles[ax.xaxis.label] = roles[ax.yaxis.label] = "label"
-        for axis in (ax.xaxis, ax.yaxis):
-            for tick in axis.get_ticklabels(which="both"):
-                roles[tick] = "tick"
-            roles[axis.get_offset_text()] = "tick"
-        legends = [ax.get_legend()] if ax.get_legend() else []
-        for legend in legends:
-            _legend_roles(legend, roles)
-    for legend in fig.legends:
-        _legend_roles(legend, roles)
-    if getattr(fig, "_suptitle", None) is not None:
-        roles[fig._suptitle] = "title"
-    if getattr(fig, "_supylabel", None) is not None:
-        roles[fig._supylabel] = "label"
-    for text in fig.findobj(Text):
-        roles.setdefault(text, "annotation")  # cell values, counts, notes, group names
-    return roles
-
-
-def _legend_roles(legend, roles: dict) -> None:
-    for text in [*legend.get_texts(), legend.get_title()]:
-        roles[text] = "legend"
-

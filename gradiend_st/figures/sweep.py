@@ -19,7 +19,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
 from gradiend_st.analysis.sweep import ParallelAxis, SweepGrid
-from gradiend_st.figures.style import new_figure, place_legend, studio_style
+from gradiend_st.figures.style import font_size, new_figure, place_legend, studio_style
 
 PARCOORDS_UID = "gradiend-sweep-parcoords"  # a fixed trace id: the same figure gives the same HTML file
 BACKGROUND_LINE = "#c4c4c4"  # runs outside the comparison selection
@@ -98,7 +98,8 @@ def _annotate(ax, grid: SweepGrid, mesh, options) -> None:
     fmt = options.fmt or _auto_format(grid.finite_values())
     for (r, c), cell in grid.cells.items():
         color = "0.35" if cell.value is None else _text_color(mesh.cmap(mesh.norm(cell.value)))
-        ax.text(c + 0.5, r + 0.5, cell_text(cell, fmt), ha="center", va="center", fontsize=9, color=color,
+        ax.text(c + 0.5, r + 0.5, cell_text(cell, fmt), ha="center", va="center", fontsize=font_size("annotation"),
+                color=color,
                 linespacing=1.15)
 
 
@@ -210,7 +211,8 @@ def draw_parallel_static(lines: Lines, options, *, title: str | None, note: str 
             for value, text in zip(axis.tickvals, axis.ticktext, strict=True):
                 y = _scaled(axis, value)
                 ax.plot([i - 0.03, i], [y, y], color="0.25", linewidth=0.8, zorder=3)
-                ax.text(i - 0.05, y, _wrap(text, TICK_WRAP), ha="right", va="center", fontsize=8, zorder=4,
+                ax.text(i - 0.05, y, _wrap(text, TICK_WRAP), ha="right", va="center", fontsize=font_size("tick"),
+                        zorder=4,
                         bbox={"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.8})
             for low, high in lines.brush.get(axis.name, []):
                 bottom, top = sorted((_scaled(axis, low), _scaled(axis, high)))
@@ -220,7 +222,7 @@ def draw_parallel_static(lines: Lines, options, *, title: str | None, note: str 
         ax.set_ylim(-0.03, 1.03)
         ax.set_xticks(range(n), [_wrap(axis.label) for axis in lines.axes])
         ax.xaxis.tick_top()
-        ax.tick_params(axis="x", length=0, labelsize=9)
+        ax.tick_params(axis="x", length=0, labelsize=font_size("tick"))
         ax.set_yticks([])
         for side in ("top", "right", "left", "bottom"):
             ax.spines[side].set_visible(False)
@@ -230,7 +232,7 @@ def draw_parallel_static(lines: Lines, options, *, title: str | None, note: str 
             place_legend(fig, ax, handles, [lines.labels[r] for r in legend_runs], loc=None)
         heading = "\n".join(t for t in (title, note) if t)
         if heading:
-            fig.suptitle(heading, x=0.01, ha="left", fontsize=11)
+            fig.suptitle(heading, x=0.01, ha="left", fontsize=font_size("title"))
     return fig
 
 

@@ -382,11 +382,11 @@ def draw_rows(bars: list[Bars], *, title: str | None, ylabel: str, label_top: in
             for row in np.argsort(-b.values, kind="stable")[:label_top]:
                 if b.values[row] > 0:
                     ax.annotate(str(int(row)), (row, b.values[row]), xytext=(0, 2), textcoords="offset points",
-                                ha="center", va="bottom", fontsize=7)
-            ax.set_title(f"{b.title}: {b.component} rows ({len(b.values):,})", fontsize=9, loc="left")
-            ax.set_xlabel("row (output unit)" if b.component == "output" else "row (neuron)", fontsize=8)
+                                ha="center", va="bottom", fontsize=font_size("annotation"))
+            ax.set_title(f"{b.title}: {b.component} rows ({len(b.values):,})", fontsize=font_size("title"), loc="left")
+            ax.set_xlabel("row (output unit)" if b.component == "output" else "row (neuron)", fontsize=font_size("label"))
         for ax in axes[:, 0]:
             ax.set_ylabel(ylabel)
         if title:
-            fig.suptitle(title, fontsize=11)
+            fig.suptitle(title, fontsize=font_size("title"))
     return fig

@@ -21,7 +21,8 @@ DETAILS = ("part", "topk", "split", "mode")  # options that name what a file hol
 def render_download_bar(view: View, data, options, run_ids: list[str], *, key: str) -> None:
     formats = view.export_formats(options)
     details = {name: getattr(options, name) for name in DETAILS if getattr(options, name, None) not in (None, "")}
-    columns = st.columns(len(formats) + 3, vertical_alignment="bottom")
+    # DPI and paper size get room for their labels; one column per format and the CSV
+    columns = st.columns([1.3, 1.5, *([1] * len(formats)), 1], vertical_alignment="bottom")
     if "png" in formats:
         state.put(state.DPI, state.get(state.DPI, DEFAULT_DPI))
         dpi_key = f"{key}.dpi"
@@ -75,7 +76,7 @@ def render_profile_picker(*, key: str) -> profiles.Profile | None:
     if base and base not in profiles.PROFILES:  # a width alone
         base, width = CUSTOM, base
     current = current_profile()
-    with st.popover(current.name if current else "Paper size", icon=":material/straighten:", width="stretch",
+    with st.popover(current.name if current else "Paper", icon=":material/straighten:", width="stretch",
                     help="Downloads exactly as wide as a venue's column or page, in its font sizes"):
         choices = [None, *profiles.PROFILES, CUSTOM]
         chosen = st.selectbox("Venue profile", choices, index=choices.index(base) if base in choices else 0,

@@ -245,6 +245,9 @@ def _choices(_context: dict) -> dict[str, tuple]:
 
 
 HELP = {
+    "row_metric_vmin": "Lower end of the strip's colour scale. Empty: gradiend's data minimum; for correlation the "
+                       "studio fixes the scale to [min(0, lowest), 1] so near-equal correlations look alike.",
+    "row_metric_vmax": "Upper end of the strip's colour scale. Empty: the data maximum (1 for correlation).",
     "percentages": "Show 100 × count / min(k_i, k_j). gradiend's default is on; the studio shows raw counts by default "
                    "(exact numbers, comparable across selections). With vmin/vmax set, they are rescaled as in gradiend.",
     "order": "input, name, or a list of run ids (from a preset). Unlisted runs follow in input order.",
