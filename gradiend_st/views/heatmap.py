@@ -18,7 +18,6 @@ from gradiend_st.analysis import seed_groups
 from gradiend_st.analysis.ordering import Groups, ordered_groups, reorder
 from gradiend_st.analysis.overlap import VALUES
 from gradiend_st.analysis.seed_groups import Cells
-from gradiend_st.analysis.sign_agreement import sign_agreement_matrix
 from gradiend_st.analysis.topk import topk_text
 from gradiend_st.figures import heatmap as drawing
 from gradiend_st.figures.style import message_figure, run_label
@@ -98,6 +97,8 @@ def load(catalog: Catalog, run_ids: list[str], options: Options,
     first = [comparison.runs.index(found.groups[rid][0]) for rid in fields["runs"]]
     counts = comparison.counts[np.ix_(first, first)]
     if options.value == SAME_SIGN:  # each run's first checkpoint, as the counts
+        from gradiend_st.analysis.sign_agreement import sign_agreement_matrix  # reads decoder weights: only when asked
+
         shares, unreadable = sign_agreement_matrix(catalog, comparison)
         fields["warnings"] = [*fields.get("warnings", []), *(f"sign agreement: {rid}: {why}" for rid, why in
                                                              unreadable.items())]
