@@ -12,8 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from gradiend_st.figures.frozen import freeze_layout
-from gradiend_st.figures.heatmap import _text_color
-from gradiend_st.figures.style import font_size, new_figure, studio_style
+from gradiend_st.figures.style import font_size, new_figure, studio_style, text_color_on
 
 CELL_IN = 0.62
 NO_VALUE = "0.93"  # cells without rows
@@ -132,7 +131,7 @@ def _annotate_cells(ax, values: np.ndarray, mesh, fmt: str, options) -> None:
         if not np.isfinite(value):
             ax.text(j + 0.5, i + 0.5, "–", ha="center", va="center", fontsize=size, color="0.55")
             continue
-        color = _text_color(mesh.cmap(mesh.norm(value)))
+        color = text_color_on(mesh.cmap(mesh.norm(value)))
         text = format(value, fmt)
         if text.startswith("-") and float(text) == 0:
             text = text[1:]  # "-0.00" reads as a negative response; it is zero at this precision

@@ -145,3 +145,12 @@ def file_name(view: str, runs: list[str], ext: str, **details) -> str:
 
 def _slug(text: str) -> str:
     return re.sub(r"[^0-9A-Za-z.+-]+", "_", text).strip("_") or "x"
+
+
+def fixed_svg_ids(svg: bytes) -> bytes:
+    """plotly names the SVG's definitions with a random id each time (defs-84822e, clip84822exy, ...): one fixed
+    id instead, so the same figure gives the same file (the app's download and `gradiend-st render` agree)."""
+    found = re.search(rb'id="defs-([0-9a-f]+)"', svg)
+    if found is None:
+        return svg
+    return re.sub(rb"\b(topdefs-|defs-|clip|legend)" + found.group(1), rb"\g<1>studio", svg)

@@ -24,7 +24,7 @@ from matplotlib.transforms import ScaledTranslation
 from gradiend_st.figures.export import tight_box
 from gradiend_st.figures.profiles import SMALLEST_FONT
 from gradiend_st.figures.stamped_text import Placement, StampedText, names_left_of
-from gradiend_st.figures.style import fitting_size, font_size, new_figure, studio_style, wrap_text
+from gradiend_st.figures.style import fitting_size, font_size, new_figure, studio_style, text_color_on, wrap_text
 
 SCALES = ("linear", "log", "sqrt", "power")
 
@@ -257,7 +257,7 @@ def _draw_row_metric(ax, values: list[float | None], options, layout: _Layout):
     texts = ["–" if v is None else f"{v:.2f}" for v in values]
     fontsize = fitting_size(max(texts, key=len), layout.annot_fs, 0.9 * METRIC_WIDTH_IN) or SMALLEST_FONT
     strip.add_artist(StampedText(strip, np.column_stack([np.full(n, 0.5), np.arange(n) + 0.5]), texts,
-                                 [_text_color(c) for c in rgba], fontsize, gid="heatmap-row-metric-value"))
+                                 [text_color_on(c) for c in rgba], fontsize, gid="heatmap-row-metric-value"))
     if options.row_metric_label:
         strip.text(0.5, 1.0, options.row_metric_label, transform=strip.transAxes, rotation=90, ha="center",
                    va="bottom", fontsize=layout.tick_fs, gid="heatmap-row-metric-label")
@@ -315,7 +315,7 @@ def _draw_annotations(ax, cells, mesh, options, layout: _Layout) -> bool:
     rows, cols = np.indices(matrix.shape)
     centres = np.column_stack([cols.ravel() + 0.5, rows.ravel() + 0.5])
     texts = ["\u2013" if np.isnan(value) else format(value, fmt) for value in matrix.ravel()]  # –: undefined
-    colors = [_text_color(c) for c in rgba.reshape(-1, 4)]
+    colors = [text_color_on(c) for c in rgba.reshape(-1, 4)]
     stacked = options.dispersion_display == "stacked" and cells.grouped and options.dispersion != "none"
     spreads = [spread_text(cells, i, j, fmt) if cells.pairs[i, j] > 1 else ""
                for i, j in zip(rows.ravel(), cols.ravel())] if stacked else []
@@ -346,13 +346,6 @@ def _draw_corner_glyphs(ax, spread: np.ndarray) -> None:
     circles = [Circle((c + 0.82, r + 0.18), radius) for r, c, radius in zip(rows, cols, radii)]
     ax.add_collection(PatchCollection(circles, facecolor="none", edgecolor="black", linewidth=1.0,
                                       gid="heatmap-corner-glyph"), autolim=False)
-
-
-def _text_color(rgba) -> str:
-    """Black on light cells, white on dark ones (WCAG relative luminance)."""
-    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgba[:3]]
-    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-    return "black" if luminance > 0.179 else "white"
 
 
 def _draw_group_separators(ax, groups) -> None:

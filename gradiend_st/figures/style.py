@@ -214,3 +214,10 @@ def _legend_across(fig: Figure, handles, labels, where: str, fontsize: float | N
             return legend
         legend.remove()
     return legend
+
+
+def text_color_on(rgba) -> str:
+    """Black on light cells, white on dark ones (WCAG relative luminance): numbers written on a coloured cell."""
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgba[:3]]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return "black" if luminance > 0.179 else "white"

@@ -19,7 +19,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
 from gradiend_st.analysis.sweep import ParallelAxis, SweepGrid
-from gradiend_st.figures.style import font_size, new_figure, place_legend, studio_style
+from gradiend_st.figures.style import font_size, new_figure, place_legend, studio_style, text_color_on
 
 PARCOORDS_UID = "gradiend-sweep-parcoords"  # a fixed trace id: the same figure gives the same HTML file
 BACKGROUND_LINE = "#c4c4c4"  # runs outside the comparison selection
@@ -97,7 +97,7 @@ def cell_text(cell, fmt: str) -> str:
 def _annotate(ax, grid: SweepGrid, mesh, options) -> None:
     fmt = options.fmt or _auto_format(grid.finite_values())
     for (r, c), cell in grid.cells.items():
-        color = "0.35" if cell.value is None else _text_color(mesh.cmap(mesh.norm(cell.value)))
+        color = "0.35" if cell.value is None else text_color_on(mesh.cmap(mesh.norm(cell.value)))
         ax.text(c + 0.5, r + 0.5, cell_text(cell, fmt), ha="center", va="center", fontsize=font_size("annotation"),
                 color=color,
                 linespacing=1.15)
@@ -108,11 +108,6 @@ def _auto_format(values: list[float]) -> str:
         return ".0f"
     largest = max((abs(v) for v in values), default=1.0)
     return ".1f" if largest >= 100 else ".3g" if largest < 0.01 else ".3f"
-
-
-def _text_color(rgba) -> str:
-    red, green, blue = rgba[:3]
-    return "black" if 0.299 * red + 0.587 * green + 0.114 * blue > 0.55 else "white"
 
 
 def _wrap(text: str, width: int = LABEL_WRAP) -> str:

@@ -22,9 +22,8 @@ from matplotlib.transforms import ScaledTranslation
 
 from gradiend_st.figures import profiles
 from gradiend_st.figures.export import tight_box
-from gradiend_st.figures.heatmap import _text_color as text_color
 from gradiend_st.figures.stamped_text import Placement, StampedText, names_left_of
-from gradiend_st.figures.style import font_size, new_figure, studio_style
+from gradiend_st.figures.style import font_size, new_figure, studio_style, text_color_on
 
 EMPTY = "0.92"  # cells without input scalars
 SCALES = ("linear", "sqrt", "log")
@@ -311,7 +310,7 @@ def _numbers(into: tuple[list, list, list], values: np.ndarray, mesh, color: Col
     rgba = mesh.cmap(mesh.norm(_shown(values, color)[rows, columns].filled(np.nan)))
     into[0].extend(zip(x0 + columns + 0.5, y0 + rows + 0.5, strict=True))
     into[1].extend(number_text(v, color.number) for v in values[rows, columns])
-    into[2].extend(text_color(c) for c in rgba)
+    into[2].extend(text_color_on(c) for c in rgba)
 
 
 def number_text(value: float, kind: str) -> str:

@@ -8,7 +8,6 @@ The points are computed in `analysis.scatter_points`; `figures.scatter` draws th
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 
 import pandas as pd
@@ -17,7 +16,7 @@ from matplotlib.figure import Figure
 from gradiend_st.analysis import scatter_points
 from gradiend_st.analysis.convergence import Convergence, run_convergence
 from gradiend_st.figures import scatter as drawing
-from gradiend_st.figures.export import ExportUnavailable, figure_bytes
+from gradiend_st.figures.export import ExportUnavailable, figure_bytes, fixed_svg_ids
 from gradiend_st.figures.style import categorical_colors, message_figure, run_label, with_marker
 from gradiend_st.io.encoded import describe_key, read_encoded
 from gradiend_st.io.errors import RunReadError
@@ -176,16 +175,7 @@ def export(data: ScatterData, options: Options, fmt: str, *, dpi: int = 200) -> 
         drawn = figure_bytes(figure, fmt, dpi=dpi)
     except ExportUnavailable:
         return figure_bytes(build_static(data, options), fmt, dpi=dpi)
-    return _fixed_ids(drawn) if fmt == "svg" else drawn
-
-
-def _fixed_ids(svg: bytes) -> bytes:
-    """plotly names the SVG's definitions with a random id each time (defs-84822e, clip84822exy, ...): one fixed
-    id instead, so the same figure gives the same file (the app's download and `gradiend-st render` agree)."""
-    found = re.search(rb'id="defs-([0-9a-f]+)"', svg)
-    if found is None:
-        return svg
-    return re.sub(rb"\b(topdefs-|defs-|clip|legend)" + found.group(1), rb"\g<1>studio", svg)
+    return fixed_svg_ids(drawn) if fmt == "svg" else drawn
 
 
 def _html_page(svg: str) -> bytes:

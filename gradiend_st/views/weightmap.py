@@ -401,9 +401,9 @@ def export(data: WeightMapData, options: Options, fmt: str, *, dpi: int = 200) -
         drawn = figure_bytes(figure, fmt, dpi=dpi)
     except ExportUnavailable as exc:
         return figure_bytes(message_figure(f"{exc}; the HTML download has the same figure"), fmt, dpi=dpi)
-    from gradiend_st.views.scatter import _fixed_ids  # one rule for plotly's random SVG ids
+    from gradiend_st.figures.export import fixed_svg_ids  # one rule for plotly's random SVG ids
 
-    return _fixed_ids(drawn) if fmt == "svg" else drawn
+    return fixed_svg_ids(drawn) if fmt == "svg" else drawn
 
 
 def _choices(_context: dict) -> dict[str, tuple]:
