@@ -203,13 +203,16 @@ def run(sessions: int = 10, rounds: int = 3, settle: float = 5.0, batches: int =
     }
 
 
-def _wait_for(port: int, timeout: float = 60) -> None:
+def _wait_for(port: int, timeout: float = 120) -> None:
+    """Until the server answers its health check (a busy machine may take a while to import everything)."""
+    import urllib.request
+
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            time.sleep(1)
-            return
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
         except OSError:
             time.sleep(0.3)
     raise RuntimeError("streamlit did not start")

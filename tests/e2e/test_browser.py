@@ -181,20 +181,23 @@ def test_zip_upload_opens_the_runs(page, server, tmp_path, artifacts):
     open_page(page, server, "")
     uploader = page.locator('[data-testid="stFileUploader"]').first
     uploader.locator('input[type="file"]').set_input_files(str(archive))
-    page.get_by_text("Upload: my_runs.zip").wait_for(timeout=30000)
+    page.get_by_text("Upload: my_runs.zip").wait_for(timeout=90000)  # unpacked and discovered by the server
     settle(page)
     assert page.get_by_text("3 runs", exact=False).count() >= 1
     open_page_in_session(page, "Heatmap")
     assert "he_it" in figure_alt(page) and "1SG_1PL" not in figure_alt(page)
     full_screenshot(page, artifacts / "uploaded_heatmap.png")
     page.get_by_role("button", name="Open the demo runs").click()
-    settle(page)
-    assert "1SG_1PL" in figure_alt(page)
+    wait_for_alt(page, "1SG_1PL", timeout=60)  # the demo's runs, drawn after the rerun the button starts
 
 
 def open_page_in_session(page, title: str) -> None:
     """Navigate with the sidebar (same session), unlike page.goto, which starts a new one."""
-    page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
+    link = page.locator('[data-testid="stSidebarNav"] a', has_text=title).first
+    path = link.get_attribute("href").rstrip("/").rsplit("/", 1)[-1]
+    link.click()
+    expect(page).to_have_url(re.compile(rf"/{re.escape(path)}(\?|$)"))  # the new page's run has started
+    expect(page.get_by_role("heading", name=re.compile(title, re.IGNORECASE)).first).to_be_visible(timeout=30000)
     settle(page)
 
 
