@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from gradiend_st.views.registry import VIEW_NAMES
+from tests.app.conftest import in_own_thread
 
 
 def test_first_visit_of_a_deep_link_goes_through_the_router(ws_client):
@@ -15,7 +16,7 @@ def test_first_visit_of_a_deep_link_goes_through_the_router(ws_client):
             return session, await session.rerun("heatmap")
 
     with ws_client.streamlit_server() as (port, _):
-        session, blob = asyncio.run(first_visit(port))
+        session, blob = in_own_thread(asyncio.run, first_visit(port))
     session.widget("checkbox", "Plain tables instead of AG Grid")  # the router's sidebar is there
     assert b"Top-77 overlap" in blob  # and the heatmap the link asked for
     assert sorted(session.pages) == sorted(["", *VIEW_NAMES])

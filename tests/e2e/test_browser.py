@@ -25,7 +25,7 @@ MAGIC = {"png": b"\x89PNG\r\n\x1a\n", "pdf": b"%PDF-", "svg": b"<?xml", "html": 
 GRID = 'iframe[title="st_aggrid.AgGrid.agGrid"]'
 
 
-def settle(page, timeout: float = 30.0) -> None:
+def settle(page, timeout: float = 90.0) -> None:
     """Wait until the app has connected and finished its script run (Streamlit marks both on the app element)."""
     app = page.locator('[data-testid="stApp"]')
     expect(app).to_have_attribute("data-test-connection-state", "CONNECTED", timeout=timeout * 1000)
@@ -43,7 +43,7 @@ def figure_alt(page) -> str:
     return image.get_attribute("alt") or ""
 
 
-def wait_for_alt(page, text: str, timeout: float = 20.0) -> float:
+def wait_for_alt(page, text: str, timeout: float = 60.0) -> float:
     """Seconds until the figure's alt text (every text in the figure) contains `text`."""
     started = time.time()
     image = page.locator('[data-testid="stImage"] img').first
@@ -146,6 +146,10 @@ def test_downloads_are_real_files(page, server, view, formats):
 
 def test_interactive_convergence_highlights_from_the_legend_and_downloads(page, server, artifacts):
     open_page(page, server, "convergence?runs=he_she&runs=she_they&runs=suite_pronouns/he__they&mode=interactive")
+    live = page.get_by_role("switch", name=re.compile("Live: re-read"))
+    live.uncheck(force=True)  # a panel that reruns every 2 s would replace a download button that is still working
+    expect(live).not_to_be_checked()
+    settle(page)
     chart = page.locator('[data-testid="stVegaLiteChart"]').first
     chart.locator("canvas, svg").first.wait_for(timeout=20000)
     chart.scroll_into_view_if_needed()
@@ -210,7 +214,7 @@ def test_hostile_zip_is_refused_in_one_line(page, server, tmp_path):
     path.write_bytes(evil.getvalue())
     open_page(page, server, "")
     page.locator('[data-testid="stFileUploader"]').first.locator('input[type="file"]').set_input_files(str(path))
-    page.get_by_text("Upload refused: ../../outside.txt: path leaves the upload folder ('..')").wait_for(timeout=30000)
+    page.get_by_text("Upload refused: ../../outside.txt: path leaves the upload folder ('..')").wait_for(timeout=90000)
 
 
 def test_folder_upload_opens_the_runs(page, server, tmp_path):
@@ -221,7 +225,7 @@ def test_folder_upload_opens_the_runs(page, server, tmp_path):
         shutil.copytree(DEMO_ROOT / run, folder / run)
     open_page(page, server, "")
     page.locator('[data-testid="stFileUploader"]').nth(1).locator('input[type="file"]').set_input_files(str(folder))
-    page.get_by_text("Upload: lab_runs/", exact=False).wait_for(timeout=30000)
+    page.get_by_text("Upload: lab_runs/", exact=False).wait_for(timeout=90000)
     settle(page)
     assert page.get_by_text("2 runs", exact=False).count() >= 1
 
@@ -234,7 +238,7 @@ def test_bundle_upload_draws_the_topk_views(page, server, tmp_path):
     bundle.pack(discover(DEMO_ROOT), ["he_she", "she_they", "he_it"], archive, topk_max=2000)
     open_page(page, server, "")
     page.locator('[data-testid="stFileUploader"]').first.locator('input[type="file"]').set_input_files(str(archive))
-    page.get_by_text("Upload: demo_bundle.zip").wait_for(timeout=30000)
+    page.get_by_text("Upload: demo_bundle.zip").wait_for(timeout=90000)
     settle(page)
     for title in ("Heatmap", "Venn"):
         open_page_in_session(page, title)
