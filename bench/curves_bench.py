@@ -24,9 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from publish import publish  # bench/ is the script's folder, so on sys.path
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-BEGIN, END = "<!-- bench:curves:begin -->", "<!-- bench:curves:end -->"
 
 
 def child(args) -> None:
@@ -158,13 +159,7 @@ def main() -> None:
         f"{cell('curves', 1)} | {after:.2f} s (shared indices, signs of {shared:,} shared pair entries, counts) |",
         f"| curves − heatmap | {gap(0):+.2f} s | {gap(1):+.2f} s | target: ≤ +0.5 s |",
     ])
-    (HERE / "curves_results.md").write_text(table + "\n")
-    readme = REPO / "README.md"
-    text = readme.read_text()
-    if BEGIN in text and END in text:
-        head, tail = text.split(BEGIN, 1)
-        readme.write_text(head + BEGIN + "\n" + table + "\n" + END + tail.split(END, 1)[1])
-    print(table)
+    publish(table, "curves_results.md", "curves")
 
 
 if __name__ == "__main__":

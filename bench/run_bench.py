@@ -22,13 +22,14 @@ import sys
 import tempfile
 from pathlib import Path
 
+from publish import publish  # bench/ is the script's folder, so on sys.path
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 SCENARIOS = [("heatmap", 2, "1000"), ("heatmap", 8, "1000"), ("heatmap", 8, "0.01"), ("heatmap", 24, "1000"),
              ("heatmap", 24, "0.01"), ("venn", 3, "1000"), ("venn", 6, "1000"), ("venn", 6, "0.01"), ("heatmap", 100, "1000")]
 FIGURES = True
 GRADIEND_MAX_RUNS = 8  # gradiend 0.2.3 needs ~53 GiB for 24 bert-base runs: more than this 24 GiB machine
-BEGIN, END = "<!-- bench:topk:begin -->", "<!-- bench:topk:end -->"
 
 
 def measure(cmd: list[str], env: dict | None = None) -> dict:
@@ -127,13 +128,7 @@ def main() -> None:
         "|---|---|---|---|---|---|---|",
         *rows,
     ])
-    (HERE / "results.md").write_text(table + "\n")
-    readme = REPO / "README.md"
-    text = readme.read_text()
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        readme.write_text(head + BEGIN + "\n" + table + "\n" + END + rest.split(END, 1)[1])
-    print(table)
+    publish(table, "results.md", "topk")
 
 
 if __name__ == "__main__":

@@ -23,9 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from publish import publish  # bench/ is the script's folder, so on sys.path
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-BEGIN, END = "<!-- bench:weightmap:begin -->", "<!-- bench:weightmap:end -->"
 TARGET_SECONDS = 0.5
 
 
@@ -145,13 +146,7 @@ def main() -> None:
         "|---|---|---|---|",
         *rows,
     ])
-    (HERE / "weightmap_results.md").write_text(table + "\n")
-    readme = REPO / "README.md"
-    text = readme.read_text()
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        readme.write_text(head + BEGIN + "\n" + table + "\n" + END + rest.split(END, 1)[1])
-    print(table)
+    publish(table, "weightmap_results.md", "weightmap")
 
 
 if __name__ == "__main__":
