@@ -235,9 +235,9 @@ def figure_colors(view: View, options, texts: list[str]) -> dict[str, str]:
     named = {}
     if not view.colors_runs:
         named = {label: color for label, color in (getattr(options, "colors", None) or {}).items() if label in shown}
-    coloured_runs = (getattr(options, "colors", None) if view.colors_runs
-                     else getattr(options, "run_colors", None) if getattr(options, "mode", "") in ("overlay", "interactive")
-                     else None)
+    coloured_runs = None
+    if view.run_colors_shown(options):
+        coloured_runs = getattr(options, "colors" if view.colors_runs else "run_colors", None)
     labels = getattr(options, "run_labels", None) or {}
     for rid, color in (coloured_runs or {}).items():
         label = labels.get(rid, rid)

@@ -58,6 +58,7 @@ class View:
     legend_labels: Callable[[Any], list[str]] | None = None  # labels found in the data, for the class grid
     choices: Callable[[dict], dict[str, tuple]] | None = None  # {option: choices} given {"splits": [...]}
     colors_runs: bool = False  # the Options' `colors` colour runs (Venn), not classes
+    runs_coloured: Callable[[Any], bool] | None = None  # with these options, `run_colors` tell the runs apart
     live: bool = False  # the page can re-read the run's files on a timer
     extra_panel: Callable[[Any, Any, str], None] | None = None  # extra_panel(data, options, key): app-only, below
     # the downloads (e.g. the weight map's table of a picked cell); it may use Streamlit (imported inside the call)
@@ -75,6 +76,10 @@ class View:
 
     def export_formats(self, options) -> tuple[str, ...]:
         return tuple(self.formats(options) if callable(self.formats) else self.formats)
+
+    def run_colors_shown(self, options) -> bool:
+        """Whether the figure tells runs apart by colour with these options (then their colours must differ)."""
+        return self.colors_runs or bool(self.runs_coloured and self.runs_coloured(options))
 
     def multi_run(self, options) -> bool:
         """Whether the view draws the selection (True) or one run (False) with these options."""

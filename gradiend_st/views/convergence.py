@@ -210,6 +210,7 @@ VIEW = View(
     export=export,
     choices=choices,
     live=True,
+    runs_coloured=lambda options: options.mode in ("overlay", "interactive"),  # colour = run, dash = label
     help=HELP,
     gradiend=GradiendCall("plot_training_convergence", "run",
                           studio_only=frozenset({"run_labels", "run_colors", "mode", "seed_band", "colors",
